@@ -1,0 +1,137 @@
+/*
+ * params - the table of every postsift.conf setting (see params.h)
+ *
+ * One line per setting: name, type, default as written in a file, where the
+ * converted value lives, bounds, and the help line used by -n -v and by
+ * postsift.conf(5). Keep the table sorted by name.
+ */
+#include <stddef.h>
+
+#include "lib/config.h"
+#include "lib/params.h"
+
+char *var_banned_extensions;
+char *var_banned_names;
+char *var_banned_types;
+int   var_banned_double_extensions;
+char *var_banned_action;
+long  var_clamav_max_files;
+long  var_clamav_max_filesize;
+long  var_clamav_max_recursion;
+long  var_clamav_max_scansize;
+long  var_clamav_max_scantime;
+char *var_clamav_database_directory;
+long  var_clamd_timeout;
+char *var_daemon_user;
+char *var_error_action;
+char *var_log_file;
+long  var_max_trace_headers;
+long  var_message_size_limit;
+long  var_mime_max_depth;
+long  var_mime_max_parts;
+char *var_myhostname;
+char *var_oversize_action;
+long  var_pipe_deadline;
+char *var_quarantine_dir;
+char *var_reinject_target;
+long  var_reinject_timeout;
+char *var_rejected_action;
+char *var_scanner;
+char *var_sendmail_config_directory;
+char *var_sendmail_path;
+char *var_smtp_helo_name;
+char *var_smtpd_listen;
+long  var_smtpd_timeout;
+char *var_spool_dir;
+char *var_syslog_name;
+char *var_unchecked_action;
+char *var_virus_action;
+
+#define BANNED_EXT_DEFAULT \
+    "ade, adp, app, bas, bat, chm, cmd, com, cpl, dll, exe, hta, inf, ins, isp, " \
+    "jar, js, jse, lnk, msc, msi, msp, mst, pif, ps1, psm1, reg, scf, scr, sct, " \
+    "shb, sys, vb, vbe, vbs, ws, wsc, wsf, wsh"
+
+#define BANNED_TYPES_DEFAULT \
+    "application/x-dosexec, application/x-executable, application/x-sharedlib, " \
+    "application/x-pie-executable, application/x-mach-binary, " \
+    "application/x-msdownload, application/x-ms-shortcut, application/x-msi, " \
+    "text/x-shellscript, text/x-msdos-batch"
+
+#define MB (1024L * 1024L)
+
+const CFG_PARAM config_params[] = {
+    {"banned_action", CFG_STR, "reject", &var_banned_action, 0, 0,
+     "action for a banned file name or type: pass, tag, reject, discard, quarantine, defer"},
+    {"banned_double_extensions", CFG_BOOL, "yes", &var_banned_double_extensions, 0, 0,
+     "ban names that hide a banned extension behind another one, such as invoice.pdf.exe"},
+    {"banned_extensions", CFG_STR, BANNED_EXT_DEFAULT, &var_banned_extensions, 0, 0,
+     "file name extensions that are banned, without the dot, case-insensitive"},
+    {"banned_names", CFG_STR, "", &var_banned_names, 0, 0,
+     "shell-style patterns of banned file names, case-insensitive"},
+    {"banned_types", CFG_STR, BANNED_TYPES_DEFAULT, &var_banned_types, 0, 0,
+     "true file types (libmagic MIME types) that are banned whatever the name says"},
+    {"clamav_database_directory", CFG_STR, "", &var_clamav_database_directory, 0, 0,
+     "signature directory for the in-process scanner; empty: the system's, else the bundled test signatures"},
+    {"clamav_max_files", CFG_INT, "10000", &var_clamav_max_files, 1, 0,
+     "most files libclamav extracts from one container"},
+    {"clamav_max_filesize", CFG_SIZE, "100m", &var_clamav_max_filesize, 1, 0,
+     "largest file libclamav scans"},
+    {"clamav_max_recursion", CFG_INT, "17", &var_clamav_max_recursion, 1, 100,
+     "deepest archive nesting libclamav follows"},
+    {"clamav_max_scansize", CFG_SIZE, "400m", &var_clamav_max_scansize, 1, 0,
+     "most data libclamav scans for one part"},
+    {"clamav_max_scantime", CFG_TIME, "120s", &var_clamav_max_scantime, 1, 0,
+     "longest libclamav works on one part"},
+    {"clamd_timeout", CFG_TIME, "60s", &var_clamd_timeout, 1, 0,
+     "time limit for one exchange with a clamd server"},
+    {"daemon_user", CFG_STR, "postsift", &var_daemon_user, 0, 0,
+     "unprivileged user the smtpd daemon runs as after binding"},
+    {"error_action", CFG_STR, "defer", &var_error_action, 0, 0,
+     "action when scanning failed: defer, or pass, tag, reject, discard, quarantine"},
+    {"log_file", CFG_STR, "", &var_log_file, 0, 0,
+     "append log lines to this file instead of syslog"},
+    {"max_trace_headers", CFG_INT, "3", &var_max_trace_headers, 1, 1000,
+     "defer a message that already carries this many of our X-Virus-Scanned headers (a loop)"},
+    {"message_size_limit", CFG_SIZE, "52428800", &var_message_size_limit, 0, 0,
+     "larger messages are not scanned and get oversize_action (0: no limit)"},
+    {"mime_max_depth", CFG_INT, "20", &var_mime_max_depth, 1, 1000,
+     "deepest MIME nesting inspected; deeper parts make the message unchecked"},
+    {"mime_max_parts", CFG_INT, "1000", &var_mime_max_parts, 1, 0,
+     "most MIME parts inspected; more make the message unchecked"},
+    {"myhostname", CFG_STR, "", &var_myhostname, 0, 0,
+     "host name used in headers and EHLO; empty: the system's"},
+    {"oversize_action", CFG_STR, "tag", &var_oversize_action, 0, 0,
+     "action for a message over message_size_limit"},
+    {"pipe_deadline", CFG_TIME, "600s", &var_pipe_deadline, 1, 0,
+     "pipe mode gives up with a temporary failure after this; keep it under Postfix's command_time_limit"},
+    {"quarantine_dir", CFG_STR, "/var/spool/postsift/quarantine", &var_quarantine_dir, 0, 0,
+     "private directory for quarantined messages"},
+    {"reinject_target", CFG_STR, "[127.0.0.1]:10026", &var_reinject_target, 0, 0,
+     "where mail goes back to Postfix: [host]:port, host:port, unix:/path, or sendmail"},
+    {"reinject_timeout", CFG_TIME, "300s", &var_reinject_timeout, 1, 0,
+     "time limit for connecting and for each command when reinjecting"},
+    {"rejected_action", CFG_STR, "reject", &var_rejected_action, 0, 0,
+     "action when the external command scanner rejects a message"},
+    {"scanner", CFG_STR, "clamav", &var_scanner, 0, 0,
+     "clamav (in-process libclamav) or a comma list of clamd:unix:/path and clamd:inet:host:port"},
+    {"sendmail_config_directory", CFG_STR, "", &var_sendmail_config_directory, 0, 0,
+     "Postfix configuration directory passed to sendmail -C (multi-instance Postfix)"},
+    {"sendmail_path", CFG_STR, "/usr/sbin/sendmail", &var_sendmail_path, 0, 0,
+     "the Postfix sendmail command used when reinject_target is sendmail"},
+    {"smtp_helo_name", CFG_STR, "$myhostname", &var_smtp_helo_name, 0, 0,
+     "EHLO name used when reinjecting by SMTP"},
+    {"smtpd_listen", CFG_STR, "127.0.0.1:10025", &var_smtpd_listen, 0, 0,
+     "listen address(es) of the smtpd daemon"},
+    {"smtpd_timeout", CFG_TIME, "300s", &var_smtpd_timeout, 1, 0,
+     "time limit for each SMTP command and data block from the client"},
+    {"spool_dir", CFG_STR, "/var/spool/postsift/spool", &var_spool_dir, 0, 0,
+     "private directory for messages being scanned"},
+    {"syslog_name", CFG_STR, "postsift", &var_syslog_name, 0, 0,
+     "syslog ident prefix: lines are logged as SYSLOG_NAME/PROGRAM"},
+    {"unchecked_action", CFG_STR, "tag", &var_unchecked_action, 0, 0,
+     "action when part of a message could not be inspected"},
+    {"virus_action", CFG_STR, "quarantine", &var_virus_action, 0, 0,
+     "action for a message with malware"},
+    {NULL, CFG_STR, NULL, NULL, 0, 0, NULL},
+};

@@ -1,0 +1,60 @@
+/*
+ * params - every postsift.conf setting, as a var_* global
+ *
+ * The table in params.c gives each one its type, default and help line;
+ * postsift.conf(5) lists them. Defaults follow ../shared/DESIGN.md §6.
+ */
+#ifndef POSTSIFT_PARAMS_H
+#define POSTSIFT_PARAMS_H
+
+/* where mail goes back */
+extern char *var_reinject_target;         /* [127.0.0.1]:10026 | unix:/path | sendmail */
+extern char *var_sendmail_path;           /* /usr/sbin/sendmail */
+extern char *var_sendmail_config_directory; /* "" or Postfix config dir for -C */
+extern long  var_reinject_timeout;        /* connect + per-command timeout, seconds */
+extern char *var_smtp_helo_name;          /* EHLO name used when reinjecting */
+
+/* scanning */
+extern char *var_scanner;                 /* clamav | clamd:unix:/p,clamd:inet:h:p */
+extern char *var_clamav_database_directory; /* "" = system, else bundled test sigs */
+extern long  var_clamd_timeout;           /* seconds per clamd exchange */
+extern long  var_clamav_max_scansize;
+extern long  var_clamav_max_filesize;
+extern long  var_clamav_max_recursion;
+extern long  var_clamav_max_files;
+extern long  var_clamav_max_scantime;     /* seconds */
+extern long  var_mime_max_depth;
+extern long  var_mime_max_parts;
+extern char *var_banned_extensions;       /* comma/space list, no dots */
+extern char *var_banned_types;            /* libmagic MIME types */
+extern char *var_banned_names;            /* shell-style patterns, matched case-insensitively */
+extern int   var_banned_double_extensions;
+
+/* decisions */
+extern char *var_virus_action;
+extern char *var_banned_action;
+extern char *var_unchecked_action;
+extern char *var_error_action;
+extern char *var_oversize_action;
+extern char *var_rejected_action;         /* command scanner rejects (later) */
+extern long  var_message_size_limit;
+
+/* places */
+extern char *var_spool_dir;
+extern char *var_quarantine_dir;
+
+/* pipe mode */
+extern long  var_pipe_deadline;
+
+/* smtpd mode (issue 3) */
+extern char *var_smtpd_listen;
+extern long  var_smtpd_timeout;
+extern long  var_max_trace_headers;
+
+/* identity and logging */
+extern char *var_myhostname;
+extern char *var_syslog_name;
+extern char *var_log_file;
+extern char *var_daemon_user;
+
+#endif

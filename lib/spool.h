@@ -1,0 +1,34 @@
+/*
+ * spool - private temporary files for messages and decoded parts
+ *
+ * spool_dir is created 0700 when missing (and refused when it is a symlink,
+ * not a directory, or open to group or other). Files are created 0600 with
+ * O_TMPFILE, or failing that with an unpredictable name, O_EXCL|O_NOFOLLOW,
+ * and unlinked at once: no path ever outlives the open descriptor, so no
+ * exit path (SIGKILL included) can leave a message behind.
+ */
+#ifndef POSTSIFT_SPOOL_H
+#define POSTSIFT_SPOOL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "lib/vbuf.h"
+
+/* spool_dir_check - create dir 0700 if missing, verify ownership/mode;
+   -1 with why in err */
+int spool_dir_check(const char *dir, VBUF *err);
+
+/* spool_create - new anonymous read/write file in dir; -1 with why in err */
+int spool_create(const char *dir, VBUF *err);
+
+/* spool_random_name - fill buf with len-1 unpredictable [A-Za-z0-9] chars */
+void spool_random_name(char *buf, size_t len);
+
+/* spool_copy_fd - copy all of src (from its start) to dst; -1 on error */
+int spool_copy_fd(int src, int dst);
+
+/* spool_size - size of an open file, -1 on error */
+off_t spool_size(int fd);
+
+#endif
