@@ -7,8 +7,10 @@
  * test file), and the log says so. An explicitly set directory that cannot
  * be loaded is an error, never a silent fallback.
  * "clamd:unix:/path,clamd:inet:host:port,...": INSTREAM to each server in
- * order until one answers; a server that fails is skipped for the rest of
- * the process.
+ * order until one answers; a server that fails is skipped for a minute
+ * (AVSCAN_CLAMD_RETRY in avscan.c), and all are tried again at once when
+ * every one of them is down. The down marks live in the AVSCAN: not for
+ * sharing between threads.
  */
 #ifndef POSTSIFT_AVSCAN_H
 #define POSTSIFT_AVSCAN_H

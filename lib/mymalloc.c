@@ -1,6 +1,7 @@
 /*
  * mymalloc - allocation that succeeds or never returns (see mymalloc.h)
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,4 +59,10 @@ char *mystrndup(const char *s, size_t len)
 void myfree(void *ptr)
 {
     free(ptr);
+}
+
+/* myfree_const - free through a const pointer (envelope strings we own) */
+void myfree_const(const void *ptr)
+{
+    free((void *)(uintptr_t)ptr);
 }

@@ -15,5 +15,7 @@ void *myrealloc(void *ptr, size_t len);
 char *mystrdup(const char *s);
 char *mystrndup(const char *s, size_t len);
 void myfree(void *ptr);
+/* myfree_const - free storage we own but reach through a const pointer */
+void myfree_const(const void *ptr);
 
 #endif

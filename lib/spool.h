@@ -1,8 +1,9 @@
 /*
  * spool - private temporary files for messages and decoded parts
  *
- * spool_dir is created 0700 when missing (and refused when it is a symlink,
- * not a directory, or open to group or other). Files are created 0600 with
+ * spool_dir is created 0700 when missing, refused when it is a symlink, not
+ * a directory or not ours, and made 0700 (with a warning) when it is open
+ * to group or other. Files are created 0600 with
  * O_TMPFILE, or failing that with an unpredictable name, O_EXCL|O_NOFOLLOW,
  * and unlinked at once: no path ever outlives the open descriptor, so no
  * exit path (SIGKILL included) can leave a message behind.
@@ -22,7 +23,7 @@ int spool_dir_check(const char *dir, VBUF *err);
 /* spool_create - new anonymous read/write file in dir; -1 with why in err */
 int spool_create(const char *dir, VBUF *err);
 
-/* spool_random_name - fill buf with len-1 unpredictable [A-Za-z0-9] chars */
+/* spool_random_name - fill buf with min(len-1, 64) unpredictable [A-Za-z0-9] chars */
 void spool_random_name(char *buf, size_t len);
 
 /* spool_copy_fd - copy all of src (from its start) to dst; -1 on error */

@@ -131,6 +131,12 @@ void smtpcli_quit(SMTPCLI *cli);
 /* smtpcli_close - close without QUIT (after an error) */
 void smtpcli_close(SMTPCLI *cli);
 
+/* smtpcli_set_trace - call fn for every command line sent (dir '>') and
+ * every reply line received (dir '<'), in all sessions of the process;
+ * NULL turns it off. The message body is not traced. (postsift-smtpcli -v) */
+typedef void (*SMTPCLI_TRACE)(void *ctx, int dir, const char *line);
+void smtpcli_set_trace(SMTPCLI_TRACE fn, void *ctx);
+
 /* xtext_encode - RFC 3461 xtext of s appended to out */
 void xtext_encode(VBUF *out, const char *s);
 /* smtp_queue_id - the id from "250 2.0.0 Ok: queued as ABC123", or "" */

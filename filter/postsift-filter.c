@@ -1,0 +1,444 @@
+/*++
+postsift-filter(8)
+NAME
+    postsift-filter - scan mail for Postfix and pass, tag, reject, discard, quarantine or defer it
+SYNOPSIS
+    postsift-filter -m pipe [-v] [-c config] [-o name=value]... [-q queue_id]
+        [-X attr=value]... [-O orcpt]... -f sender -- recipient...
+    postsift-filter [-c config] [-o name=value]... -n [-a]
+DESCRIPTION
+    postsift-filter is the content filter of the postsift toolkit. In pipe
+    mode it is run by Postfix's pipe(8) delivery agent as the FILTER_README
+    simple design's filter: the message arrives on standard input, the
+    envelope on the command line.
+
+    The message is first copied to an anonymous file in spool_dir. GMime
+    parses that file; every leaf part, nested messages included, is decoded
+    and inspected: its file name (RFC 2047 and RFC 2231 decoded) and its
+    true type (libmagic) against the banned rules, its content against the
+    malware scanner (libclamav in the process, or clamd servers). When the
+    MIME structure is ambiguous, the raw message is scanned as well, by
+    libclamav's own mail parser.
+
+    The worst finding is the verdict: error, infected, banned, rejected,
+    unchecked or clean. The *_action settings map each verdict to an
+    action. pass and tag send the message back to Postfix (reinject_target:
+    SMTP to [127.0.0.1]:10026 by default, or sendmail) with an
+    X-Virus-Scanned header and, when tagged, X-Virus-Status; no other byte
+    of the message changes. reject makes pipe(8) bounce the message with
+    5.7.1; discard drops it; quarantine stores it in quarantine_dir, from
+    where postsift-reinject --release sends it on; defer makes Postfix try
+    again later.
+
+    One line is logged per message, with the Postfix queue id:
+    QUEUE_ID: from=<sender>, to=<recipient>, size=N, verdict=V, action=A,
+    detail=..., queued_as=ID, delay=S, status=...
+OPTIONS
+    -m pipe
+        Pipe mode (the only mode of this version).
+    -c config
+        Read settings from this file instead of /etc/postsift/postsift.conf.
+    -o name=value
+        Override one setting; may be repeated, so one master.cf service can
+        tune itself.
+    -n
+        Print the settings that differ from their defaults and exit; with
+        -a, print all settings.
+    -f sender
+        The envelope sender (pipe(8): -f ${sender}, with null_sender= so that
+        the null sender arrives as an empty string).
+    -q queue_id
+        The Postfix queue id (pipe(8): ${queue_id}), logged and passed on as
+        XFORWARD IDENT.
+    -X attr=value
+        Client attributes for XFORWARD on SMTP reinjection: addr, name,
+        helo, proto (pipe(8): ${client_address}, ${client_hostname},
+        ${client_helo}, ${client_protocol}). Empty values are ignored.
+    -O orcpt
+        The original recipient of the n-th recipient (pipe(8):
+        -O${original_recipient}), passed on as ORCPT.
+    -v
+        Log each part inspected; repeat for more.
+EXIT STATUS
+    pipe(8) defers mail only on exit status 75 and bounces it on every
+    other non-zero status, so postsift-filter uses exactly three:
+    0
+        Reinjected, or deliberately discarded or quarantined.
+    69
+        The policy says reject, or the reinjection smtpd refused the message
+        with 5xx. pipe(8) bounces the message with the first line of output.
+    75
+        Anything else: a bad configuration or usage, a full or unwritable
+        spool, a scanner that cannot be loaded or answer, pipe_deadline
+        passed, a 4xx or no answer from the reinjection smtpd, a partial
+        refusal of the recipients. Postfix keeps the message and retries.
+DIAGNOSTICS
+    The first line on standard output is an enhanced status code and a
+    reason; pipe(8) puts it in the delivery status and the DSN. Problems are
+    logged to syslog (facility mail, ident postsift/filter) or to log_file.
+SECURITY
+    postsift-filter refuses to run as root: pipe(8) runs it as the user= of
+    the master.cf entry. spool_dir and quarantine_dir are 0700, files 0600,
+    and spool files have no name at all (O_TMPFILE, or unlinked at once), so
+    nothing is left behind even when the process is killed. Envelope data
+    never reaches a shell. pipe(8) does not pass NOTIFY or RET, so they
+    cannot be relayed in pipe mode.
+SEE ALSO
+    postsift(7), postsift.conf(5), postsift-reinject(8), postsift-postfix(8),
+    pipe(8), FILTER_README
+--*/
+
+/*
+ * postsift-filter - main program: options, then the pipe-mode flow
+ * (capture, decide, act, exit status). The scanning lives in inspect.c
+ * and decide.c, shared with the smtpd mode.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "filter/decide.h"
+#include "filter/inspect.h"
+#include "filter/verdict.h"
+#include "lib/config.h"
+#include "lib/exitpolicy.h"
+#include "lib/msg.h"
+#include "lib/mymalloc.h"
+#include "lib/params.h"
+#include "lib/progstart.h"
+#include "lib/spool.h"
+#include "reinject/quarantine.h"
+#include "reinject/reinject.h"
+
+#define USAGE "usage: postsift-filter -m pipe [-v] [-c config] [-o name=value]... " \
+    "[-q queue_id] [-X attr=value]... [-O orcpt]... -f sender -- recipient..."
+
+typedef struct PIPE_ARGS {
+    const char *sender;
+    const char *queue_id;
+    char *const *rcpts;
+    int         nrcpt;
+    const char **orcpts;
+    int         norcpt;
+    const char *xf_addr, *xf_name, *xf_helo, *xf_proto;
+} PIPE_ARGS;
+
+static struct timespec start_time;
+
+/* elapsed - seconds since start */
+static double elapsed(void)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start_time.tv_sec) + (now.tv_nsec - start_time.tv_nsec) / 1e9;
+}
+
+/* usage - a usage error is a temporary failure, never a bounce */
+static void usage(const char *why)
+{
+    if (why)
+        msg_warn("%s", why);
+    exit_with(EXIT_TEMPFAIL, "4.3.5", "postsift-filter: %s", why ? why : USAGE);
+}
+
+/* deadline_handler - pipe_deadline passed: tell pipe(8) to retry */
+static void deadline_handler(int sig)
+{
+    static const char text[] = "4.4.7 postsift-filter: pipe_deadline exceeded, will retry\n";
+
+    (void)sig;
+    (void)!write(STDOUT_FILENO, text, sizeof(text) - 1);
+    _exit(EXIT_TEMPFAIL);
+}
+
+/* capture - stdin to the spool; all of it is read, whatever happens */
+static int capture(int fd, long limit, int keep_oversize, long long *size, int *eightbit,
+                   int *oversize, VBUF *err)
+{
+    char buf[65536];
+    int writing = 1, ret = 0;
+    ssize_t n, i;
+
+    *size = 0;
+    *eightbit = 0;
+    *oversize = 0;
+    for (;;) {
+        n = read(STDIN_FILENO, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            vbuf_sprintf(err, "read message from stdin: %s", strerror(errno));
+            return -1;
+        }
+        if (n == 0)
+            break;
+        *size += n;
+        if (limit > 0 && *size > limit && !*oversize) {
+            *oversize = 1;
+            writing = keep_oversize;
+        }
+        for (i = 0; i < n && !*eightbit; i++)
+            if (buf[i] & 0x80)
+                *eightbit = 1;
+        if (writing && ret == 0) {
+            for (char *p = buf; n > 0;) {
+                ssize_t w = write(fd, p, (size_t)n);
+
+                if (w < 0 && errno == EINTR)
+                    continue;
+                if (w <= 0) {
+                    /* Keep reading: pipe(8) must see us consume it all. */
+                    vbuf_sprintf(err, "write to spool: %s", strerror(errno));
+                    ret = -1;
+                    break;
+                }
+                p += w;
+                n -= w;
+            }
+        }
+    }
+    return ret;
+}
+
+/* has_utf8 - any non-ASCII byte in the envelope */
+static int has_utf8(const PIPE_ARGS *pa)
+{
+    const char *s;
+    int i;
+
+    for (s = pa->sender; *s; s++)
+        if (*s & 0x80)
+            return 1;
+    for (i = 0; i < pa->nrcpt; i++)
+        for (s = pa->rcpts[i]; *s; s++)
+            if (*s & 0x80)
+                return 1;
+    return 0;
+}
+
+/* log_result - the one line per message */
+static void log_result(const PIPE_ARGS *pa, long long size, const DECISION *d,
+                       const char *queued_as, const char *status, const char *why)
+{
+    VBUF *line = vbuf_alloc(16384);
+    int i;
+
+    vbuf_sprintf(line, "%s: from=<%s>, to=", pa->queue_id ? pa->queue_id : "NOQUEUE", pa->sender);
+    for (i = 0; i < pa->nrcpt; i++)
+        vbuf_sprintf_append(line, "%s<%s>", i ? "," : "", pa->rcpts[i]);
+    vbuf_sprintf_append(line, ", size=%lld, verdict=%s, action=%s", size,
+                        verdict_names[d->verdict], action_names[d->action]);
+    if (*vbuf_str(d->detail))
+        vbuf_sprintf_append(line, ", detail=\"%s\"", vbuf_str(d->detail));
+    vbuf_sprintf_append(line, ", queued_as=%s, delay=%.2f, status=%s (%s)",
+                        queued_as && *queued_as ? queued_as : "-", elapsed(), status, why);
+    msg_info("%s", vbuf_str(line));
+    vbuf_free(line);
+}
+
+/* pipe_mode - the whole life of one message under pipe(8) */
+static void pipe_mode(const PIPE_ARGS *pa)
+{
+    VBUF *err = vbuf_alloc(4096);
+    VBUF *id = vbuf_alloc(256);
+    VBUF **addr;
+    SMTP_ENVELOPE env;
+    DECISION d;
+    REINJECT_RESULT res;
+    INSPECTOR *in = NULL;
+    ACTION oversize_action = action_for_oversize();
+    long long size;
+    int fd, eightbit, oversize, i, status, remaining;
+
+    if (geteuid() == 0)
+        exit_with(EXIT_TEMPFAIL, "4.3.5", "postsift-filter must not run as root; "
+                  "set user= in the master.cf pipe entry");
+    if (var_pipe_deadline > 0) {
+        signal(SIGALRM, deadline_handler);
+        alarm((unsigned)var_pipe_deadline);
+    }
+    if (spool_dir_check(var_spool_dir, err) < 0 || (fd = spool_create(var_spool_dir, err)) < 0) {
+        msg_warn("%s", vbuf_str(err));
+        exit_with(EXIT_TEMPFAIL, "4.3.0", "postsift-filter: %s", vbuf_str(err));
+    }
+    if (capture(fd, var_message_size_limit,
+                oversize_action == ACTION_PASS || oversize_action == ACTION_TAG
+                || oversize_action == ACTION_QUARANTINE,
+                &size, &eightbit, &oversize, err) < 0) {
+        msg_warn("%s: %s", pa->queue_id ? pa->queue_id : "NOQUEUE", vbuf_str(err));
+        exit_with(EXIT_TEMPFAIL, "4.3.0", "postsift-filter: %s", vbuf_str(err));
+    }
+
+    decision_init(&d);
+    if (!oversize && (in = inspector_open(err)) == NULL)
+        msg_warn("%s", vbuf_str(err));
+    decide_message(in, vbuf_str(err), fd, oversize, &d);
+    if (d.verdict == VERDICT_ERROR)
+        msg_warn("%s: %s", pa->queue_id ? pa->queue_id : "NOQUEUE", vbuf_str(d.detail));
+
+    /* The envelope, as Postfix wants to see it again. */
+    memset(&env, 0, sizeof(env));
+    addr = mycalloc((size_t)pa->nrcpt + 1, sizeof(VBUF *));
+    addr[pa->nrcpt] = vbuf_alloc(2048);
+    env.sender = reinject_address(pa->sender, addr[pa->nrcpt]);
+    env.nrcpt = pa->nrcpt;
+    env.rcpt = mycalloc((size_t)pa->nrcpt, sizeof(SMTP_RCPT));
+    for (i = 0; i < pa->nrcpt; i++) {
+        addr[i] = vbuf_alloc(2048);
+        env.rcpt[i].addr = reinject_address(pa->rcpts[i], addr[i]);
+        if (i < pa->norcpt && *pa->orcpts[i])
+            env.rcpt[i].orcpt = pa->orcpts[i];
+    }
+    env.body = eightbit ? "8BITMIME" : NULL;
+    env.smtputf8 = has_utf8(pa);
+    env.size = size + (long long)vbuf_len(d.prefix);
+    env.xf_addr = pa->xf_addr;
+    env.xf_name = pa->xf_name;
+    env.xf_helo = pa->xf_helo;
+    env.xf_proto = pa->xf_proto;
+    env.xf_ident = pa->queue_id;
+
+    switch (d.action) {
+    case ACTION_PASS:
+    case ACTION_TAG:
+        reinject_result_init(&res);
+        remaining = var_pipe_deadline > 0 ? (int)(var_pipe_deadline - elapsed()) : 0;
+        status = reinject_message(var_reinject_target, &env, vbuf_str(d.prefix),
+                                  vbuf_len(d.prefix), d.fd, 0, remaining > 0 ? remaining : 1, &res);
+        log_result(pa, size, &d, vbuf_str(res.queue_id),
+                   status == EXIT_DONE ? "sent" : status == EXIT_REFUSED ? "bounced" : "deferred",
+                   vbuf_str(res.text));
+        exit_with(status, res.dsn, "%s", vbuf_str(res.text));
+    case ACTION_REJECT:
+        log_result(pa, size, &d, NULL, "bounced", "rejected by policy");
+        exit_with(EXIT_REFUSED, "5.7.1", "message content rejected: %s: %s",
+                  verdict_names[d.verdict], vbuf_str(d.detail));
+    case ACTION_DISCARD:
+        log_result(pa, size, &d, NULL, "discarded", "dropped by policy");
+        exit_with(EXIT_DONE, "2.0.0", "discarded: %s: %s", verdict_names[d.verdict],
+                  vbuf_str(d.detail));
+    case ACTION_QUARANTINE:
+        if (quarantine_store(var_quarantine_dir, &env, fd, verdict_names[d.verdict],
+                             vbuf_str(d.detail), pa->queue_id, id, err) < 0) {
+            log_result(pa, size, &d, NULL, "deferred", vbuf_str(err));
+            exit_with(EXIT_TEMPFAIL, "4.3.0", "quarantine failed: %s", vbuf_str(err));
+        }
+        log_result(pa, size, &d, vbuf_str(id), "quarantined", vbuf_str(id));
+        exit_with(EXIT_DONE, "2.0.0", "quarantined as %s: %s: %s", vbuf_str(id),
+                  verdict_names[d.verdict], vbuf_str(d.detail));
+    case ACTION_DEFER:
+    case ACTION_COUNT:
+        break;
+    }
+    log_result(pa, size, &d, NULL, "deferred", "deferred by policy");
+    exit_with(EXIT_TEMPFAIL, d.verdict == VERDICT_ERROR ? "4.3.0" : "4.7.1",
+              "postsift-filter: %s: %s", verdict_names[d.verdict], vbuf_str(d.detail));
+}
+
+/* set_xforward - -X attr=value */
+static void set_xforward(PIPE_ARGS *pa, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    const char *value = eq ? eq + 1 : "";
+    size_t len = eq ? (size_t)(eq - arg) : 0;
+
+    if (eq == NULL)
+        usage("-X needs attr=value");
+    if (*value == 0)
+        return;
+    if (len == 4 && strncmp(arg, "addr", 4) == 0)
+        pa->xf_addr = value;
+    else if (len == 4 && strncmp(arg, "name", 4) == 0)
+        pa->xf_name = value;
+    else if (len == 4 && strncmp(arg, "helo", 4) == 0)
+        pa->xf_helo = value;
+    else if (len == 5 && strncmp(arg, "proto", 5) == 0)
+        pa->xf_proto = value;
+    else
+        usage("-X: unknown attribute (use addr, name, helo or proto)");
+}
+
+int main(int argc, char **argv)
+{
+    PROG_OPTS po;
+    PIPE_ARGS pa;
+    VBUF *err;
+    const char *mode = NULL;
+    int ch, print_config = 0, print_all = 0;
+
+    clock_gettime(CLOCK_MONOTONIC, &start_time);
+    prog_hygiene();
+    msg_init(argv[0], MSG_SYSLOG | (isatty(2) ? MSG_STDERR : 0));
+    msg_set_fatal_status(EXIT_TEMPFAIL);
+    prog_opts_init(&po);
+    memset(&pa, 0, sizeof(pa));
+    err = vbuf_alloc(4096);
+
+    while ((ch = getopt(argc, argv, "ac:f:m:no:q:vX:O:")) != -1) {
+        switch (ch) {
+        case 'a':
+            print_all = 1;
+            break;
+        case 'c':
+            prog_opts_config(&po, optarg);
+            break;
+        case 'f':
+            pa.sender = optarg;
+            break;
+        case 'm':
+            mode = optarg;
+            break;
+        case 'n':
+            print_config = 1;
+            break;
+        case 'o':
+            prog_opts_override(&po, optarg);
+            break;
+        case 'q':
+            pa.queue_id = optarg;
+            break;
+        case 'v':
+            msg_verbose++;
+            break;
+        case 'X':
+            set_xforward(&pa, optarg);
+            break;
+        case 'O':
+            pa.orcpts = myrealloc(pa.orcpts, (size_t)(pa.norcpt + 1) * sizeof(char *));
+            pa.orcpts[pa.norcpt++] = optarg;
+            break;
+        default:
+            usage(NULL);
+        }
+    }
+    if (prog_configure(&po, err) < 0) {
+        msg_warn("configuration error: %s", vbuf_str(err));
+        exit_with(EXIT_TEMPFAIL, "4.3.5", "postsift configuration error: %s", vbuf_str(err));
+    }
+    if (action_check(err) < 0) {
+        msg_warn("configuration error: %s", vbuf_str(err));
+        exit_with(EXIT_TEMPFAIL, "4.3.5", "postsift configuration error: %s", vbuf_str(err));
+    }
+    if (print_config) {
+        config_print(stdout, print_all);
+        return 0;
+    }
+    if (mode == NULL)
+        usage("missing -m pipe");
+    if (strcmp(mode, "pipe") != 0)
+        usage("unknown mode (this version has -m pipe)");
+    if (pa.sender == NULL)
+        usage("missing -f sender");
+    if (optind >= argc)
+        usage("missing recipients");
+    pa.rcpts = &argv[optind];
+    pa.nrcpt = argc - optind;
+    pipe_mode(&pa);
+    return EXIT_TEMPFAIL;
+}

@@ -1,0 +1,327 @@
+/*++
+postsift-reinject(8)
+NAME
+    postsift-reinject - hand a message back to Postfix, or release one from quarantine
+SYNOPSIS
+    postsift-reinject [-v] [-c config] [-o name=value]... [-q queue_id]
+        [-X attr=value]... [-O orcpt]... -f sender -- recipient...
+    postsift-reinject [-v] [-c config] [-o name=value]... --release id
+    postsift-reinject [-v] [-c config] [-o name=value]... --list
+DESCRIPTION
+    postsift-reinject reads a message on standard input and hands it back to
+    Postfix with the given envelope, the way postsift-filter does after a
+    scan. It is a drop-in for "sendmail -G -i -f sender -- recipient..." in
+    any shell content filter of the FILTER_README simple design, with the
+    exit status that pipe(8) needs: it never makes Postfix bounce a message
+    by accident.
+
+    By default the message goes by SMTP to the reinjection smtpd at
+    [127.0.0.1]:10026 (setting reinject_target), with XFORWARD attributes
+    when the server offers them, so Postfix logs the original client. With
+    reinject_target = sendmail it runs sendmail_path (with -C
+    sendmail_config_directory for a second Postfix instance) without a
+    shell, in its own process group, under the deadline.
+
+    All recipients are accepted, or none: when the reinjection smtpd
+    refuses some recipients and accepts others, nothing is sent and the
+    exit status is 75, so that Postfix retries the whole request.
+
+    With --release, the quarantined message id is sent on to its original
+    recipients and removed from quarantine_dir. With --list, the
+    quarantine is listed, one message per line.
+OPTIONS
+    -c config
+        Read settings from this file instead of /etc/postsift/postsift.conf.
+    -o name=value
+        Override one setting; may be repeated.
+    -f sender
+        The envelope sender; an empty string is the null sender.
+    -q queue_id
+        The Postfix queue id of the message (pipe(8)'s ${queue_id}), sent as
+        XFORWARD IDENT and used in the log.
+    -X attr=value
+        An XFORWARD attribute to pass on: addr, name, helo, proto, port,
+        source or ident (pipe(8)'s ${client_address}, ${client_hostname},
+        ${client_helo}, ${client_protocol}). Empty values are ignored.
+    -O orcpt
+        The original recipient of the n-th recipient, for the n-th -O
+        (pipe(8)'s ${original_recipient}); sent as ORCPT when the server
+        offers DSN.
+    --release id
+        Send a quarantined message on and remove it from the quarantine.
+    --list
+        List the quarantine: id, time, sender, recipients, verdict, reason.
+    -v
+        Log more; repeat for more still.
+EXIT STATUS
+    0
+        The message was handed to Postfix (or released).
+    69
+        The reinjection smtpd refused the message or every recipient with a
+        5xx reply. The first line of output is its enhanced status code and
+        text.
+    75
+        Anything else: a usage or configuration error, a connection
+        failure, a 4xx reply, a partial refusal, a timeout. Postfix retries.
+SECURITY
+    Envelope data never reaches a shell. Messages are spooled in anonymous
+    files in spool_dir (0700, files 0600, unlinked from the start).
+    NOTIFY and RET cannot be relayed in pipe mode: pipe(8) does not pass
+    them.
+SEE ALSO
+    postsift(7), postsift-filter(8), postsift.conf(5), pipe(8), sendmail(1)
+--*/
+
+/*
+ * postsift-reinject - main program; the work is in reinject.c and
+ * quarantine.c.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/exitpolicy.h"
+#include "lib/msg.h"
+#include "lib/mymalloc.h"
+#include "lib/params.h"
+#include "lib/progstart.h"
+#include "lib/spool.h"
+#include "reinject/quarantine.h"
+#include "reinject/reinject.h"
+
+#define USAGE "usage: postsift-reinject [-v] [-c config] [-o name=value]... " \
+    "[-q queue_id] [-X attr=value]... [-O orcpt]... -f sender -- recipient... | --release id | --list"
+
+/* usage - a usage error is a temporary failure: never bounce on our mistake */
+static void usage(const char *why)
+{
+    if (why)
+        msg_warn("%s", why);
+    exit_with(EXIT_TEMPFAIL, "4.3.5", "%s", USAGE);
+}
+
+/* set_xforward - -X attr=value into the envelope */
+static void set_xforward(SMTP_ENVELOPE *env, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    const char *value = eq ? eq + 1 : "";
+    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+
+    if (eq == NULL)
+        usage("-X needs attr=value");
+    if (*value == 0)
+        return;
+#define IS(name) (len == strlen(name) && strncasecmp(arg, name, len) == 0)
+    if (IS("addr"))
+        env->xf_addr = value;
+    else if (IS("name"))
+        env->xf_name = value;
+    else if (IS("helo"))
+        env->xf_helo = value;
+    else if (IS("proto"))
+        env->xf_proto = value;
+    else if (IS("port"))
+        env->xf_port = value;
+    else if (IS("source"))
+        env->xf_source = value;
+    else if (IS("ident"))
+        env->xf_ident = value;
+    else
+        usage("-X: unknown attribute (use addr, name, helo, proto, port, source or ident)");
+#undef IS
+}
+
+/* release - send a quarantined message on, then remove it */
+static int release(const char *id)
+{
+    QUARANTINE_ENTRY qe;
+    REINJECT_RESULT res;
+    VBUF *err = vbuf_alloc(4096);
+    VBUF *prefix = vbuf_alloc(4096);
+    int status;
+
+    if (quarantine_open(var_quarantine_dir, id, &qe, err) < 0)
+        exit_with(EXIT_TEMPFAIL, "4.3.0", "%s", vbuf_str(err));
+    vbuf_sprintf(prefix, "X-Postsift-Released: %s from quarantine (%s%s%s)\n", id,
+                 qe.verdict ? qe.verdict : "unknown", qe.reason ? ": " : "",
+                 qe.reason ? qe.reason : "");
+    reinject_result_init(&res);
+    status = reinject_message(var_reinject_target, &qe.env, vbuf_str(prefix), vbuf_len(prefix),
+                              qe.fd, qe.body_offset, (int)var_reinject_timeout, &res);
+    msg_info("release %s: from=<%s>, nrcpt=%d, status=%s, queued_as=%s, %s", id,
+             qe.env.sender, qe.env.nrcpt, status == 0 ? "sent" : status == 69 ? "refused" : "deferred",
+             *vbuf_str(res.queue_id) ? vbuf_str(res.queue_id) : "-", vbuf_str(res.text));
+    if (status == EXIT_DONE) {
+        if (quarantine_remove(var_quarantine_dir, id, err) < 0)
+            msg_warn("%s", vbuf_str(err));
+        printf("released %s to %d recipient%s%s%s\n", id, qe.env.nrcpt,
+               qe.env.nrcpt == 1 ? "" : "s", *vbuf_str(res.queue_id) ? ", queued as " : "",
+               vbuf_str(res.queue_id));
+    } else {
+        printf("%s %s\n", res.dsn, vbuf_str(res.text));
+    }
+    quarantine_close(&qe);
+    reinject_result_free(&res);
+    vbuf_free(err);
+    vbuf_free(prefix);
+    return status;
+}
+
+/* list - one line per quarantined message */
+static int list(void)
+{
+    DIR *dir = opendir(var_quarantine_dir);
+    struct dirent *de;
+    VBUF *err = vbuf_alloc(4096);
+    int count = 0;
+
+    if (dir == NULL)
+        exit_with(EXIT_TEMPFAIL, "4.3.0", "cannot open %s: %s", var_quarantine_dir, strerror(errno));
+    while ((de = readdir(dir)) != NULL) {
+        QUARANTINE_ENTRY qe;
+        int i;
+
+        if (de->d_name[0] == '.')
+            continue;
+        if (quarantine_open(var_quarantine_dir, de->d_name, &qe, err) < 0) {
+            msg_warn("%s", vbuf_str(err));
+            continue;
+        }
+        printf("%s from=<%s> to=", de->d_name, qe.env.sender);
+        for (i = 0; i < qe.env.nrcpt; i++)
+            printf("%s<%s>", i ? "," : "", qe.env.rcpt[i].addr);
+        printf(" verdict=%s reason=\"%s\"\n", qe.verdict ? qe.verdict : "-",
+               qe.reason ? qe.reason : "");
+        quarantine_close(&qe);
+        count++;
+    }
+    closedir(dir);
+    vbuf_free(err);
+    if (count == 0)
+        printf("quarantine %s is empty\n", var_quarantine_dir);
+    return 0;
+}
+
+/* open_input - stdin itself when it is a file, else an anonymous spool copy */
+static int open_input(VBUF *err)
+{
+    struct stat st;
+    int fd;
+
+    if (fstat(0, &st) == 0 && S_ISREG(st.st_mode))
+        return 0;
+    if (spool_dir_check(var_spool_dir, err) < 0
+        || (fd = spool_create(var_spool_dir, err)) < 0) {
+        /* A shell filter may run as a user without access to spool_dir. */
+        const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+
+        msg_warn("%s; spooling in %s", vbuf_str(err), tmp);
+        if ((fd = spool_create(tmp, err)) < 0)
+            return -1;
+    }
+    if (spool_copy_fd(0, fd) < 0) {
+        vbuf_sprintf(err, "cannot spool the message: %s", strerror(errno));
+        return -1;
+    }
+    return fd;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"release", required_argument, NULL, 'R'},
+        {"list", no_argument, NULL, 'L'},
+        {NULL, 0, NULL, 0},
+    };
+    PROG_OPTS po;
+    SMTP_ENVELOPE env;
+    REINJECT_RESULT res;
+    VBUF *err;
+    VBUF **addr_bufs;
+    const char **orcpts = NULL;
+    const char *sender = NULL, *release_id = NULL, *queue_id = NULL;
+    int ch, i, norcpt = 0, do_list = 0, fd, status;
+
+    prog_hygiene();
+    msg_init(argv[0], MSG_SYSLOG | (isatty(2) ? MSG_STDERR : 0));
+    msg_set_fatal_status(EXIT_TEMPFAIL);
+    prog_opts_init(&po);
+    memset(&env, 0, sizeof(env));
+    err = vbuf_alloc(4096);
+
+    while ((ch = getopt_long(argc, argv, "c:f:o:q:vX:O:", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            prog_opts_config(&po, optarg);
+            break;
+        case 'o':
+            prog_opts_override(&po, optarg);
+            break;
+        case 'f':
+            sender = optarg;
+            break;
+        case 'q':
+            queue_id = optarg;
+            break;
+        case 'v':
+            msg_verbose++;
+            break;
+        case 'X':
+            set_xforward(&env, optarg);
+            break;
+        case 'O':
+            orcpts = myrealloc(orcpts, (size_t)(norcpt + 1) * sizeof(char *));
+            orcpts[norcpt++] = optarg;
+            break;
+        case 'R':
+            release_id = optarg;
+            break;
+        case 'L':
+            do_list = 1;
+            break;
+        default:
+            usage(NULL);
+        }
+    }
+    if (prog_configure(&po, err) < 0)
+        exit_with(EXIT_TEMPFAIL, "4.3.5", "postsift configuration error: %s", vbuf_str(err));
+    if (release_id)
+        return release(release_id);
+    if (do_list)
+        return list();
+    if (sender == NULL)
+        usage("missing -f sender");
+    if (optind >= argc)
+        usage("missing recipients");
+
+    env.sender = sender;
+    env.xf_ident = queue_id;
+    env.nrcpt = argc - optind;
+    env.rcpt = mycalloc((size_t)env.nrcpt, sizeof(SMTP_RCPT));
+    addr_bufs = mycalloc((size_t)env.nrcpt + 1, sizeof(VBUF *));
+    addr_bufs[env.nrcpt] = vbuf_alloc(1024);
+    env.sender = reinject_address(sender, addr_bufs[env.nrcpt]);
+    for (i = 0; i < env.nrcpt; i++) {
+        addr_bufs[i] = vbuf_alloc(1024);
+        env.rcpt[i].addr = reinject_address(argv[optind + i], addr_bufs[i]);
+        if (i < norcpt && *orcpts[i])
+            env.rcpt[i].orcpt = orcpts[i];
+    }
+    if ((fd = open_input(err)) < 0)
+        exit_with(EXIT_TEMPFAIL, "4.3.0", "%s", vbuf_str(err));
+    env.size = spool_size(fd);
+
+    reinject_result_init(&res);
+    status = reinject_message(var_reinject_target, &env, "", 0, fd, 0,
+                              (int)var_reinject_timeout, &res);
+    msg_info("%s: from=<%s>, nrcpt=%d, size=%lld, status=%s, queued_as=%s, %s",
+             queue_id ? queue_id : "NOQUEUE", sender, env.nrcpt, env.size,
+             status == 0 ? "sent" : status == 69 ? "refused" : "deferred",
+             *vbuf_str(res.queue_id) ? vbuf_str(res.queue_id) : "-", vbuf_str(res.text));
+    exit_with(status, res.dsn, "%s", vbuf_str(res.text));
+}

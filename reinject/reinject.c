@@ -1,0 +1,380 @@
+/*
+ * reinject - hand a message back to Postfix (see reinject.h)
+ *
+ * Two ways: SMTP to the reinjection smtpd, or Postfix's sendmail. Both map
+ * the outcome onto the pipe contract (0 / 69 / 75) and keep the
+ * downstream's own words, so that the DSN or the log says what Postfix
+ * said and not what we guessed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/exitpolicy.h"
+#include "lib/msg.h"
+#include "lib/mymalloc.h"
+#include "lib/params.h"
+#include "lib/vbuf.h"
+#include "reinject/reinject.h"
+
+#define REINJECT_TEXT_MAX 4096
+
+/* reinject_result_init - empty result, temporary failure until proven else */
+void reinject_result_init(REINJECT_RESULT *res)
+{
+    res->status = EXIT_TEMPFAIL;
+    snprintf(res->dsn, sizeof(res->dsn), "4.3.0");
+    res->text = vbuf_alloc(REINJECT_TEXT_MAX);
+    res->queue_id = vbuf_alloc(256);
+}
+
+/* reinject_result_free - release */
+void reinject_result_free(REINJECT_RESULT *res)
+{
+    vbuf_free(res->text);
+    vbuf_free(res->queue_id);
+    res->text = res->queue_id = NULL;
+}
+
+/* reinject_set - fill a result from a status, DSN and reason */
+static void reinject_set(REINJECT_RESULT *res, int status, const char *dsn,
+                         const char *fmt, ...) PS_PRINTF(4, 5);
+static void reinject_set(REINJECT_RESULT *res, int status, const char *dsn,
+                         const char *fmt, ...)
+{
+    va_list ap;
+
+    res->status = status;
+    snprintf(res->dsn, sizeof(res->dsn), "%s", dsn);
+    vbuf_reset(res->text);
+    va_start(ap, fmt);
+    vbuf_vsprintf_append(res->text, fmt, ap);
+    va_end(ap);
+}
+
+/* reinject_from_reply - status and words from an SMTP reply */
+static void reinject_from_reply(REINJECT_RESULT *res, const char *stage,
+                                const char *target, const SMTP_REPLY *r)
+{
+    VBUF *line = vbuf_alloc(REINJECT_TEXT_MAX);
+    int status = r->code ? exit_status_for_code(r->code) : EXIT_TEMPFAIL;
+    const char *dsn = r->code ? r->dsn : "4.4.2";
+
+    /* A 2xx at a stage that should have failed cannot happen; be safe. */
+    if (status == EXIT_DONE)
+        status = EXIT_TEMPFAIL, dsn = "4.3.0";
+    if (r->code)
+        reinject_set(res, status, dsn, "%s said %d %s (in reply to %s)", target,
+                     r->code, smtp_reply_one_line(r, line), stage);
+    else
+        reinject_set(res, status, dsn, "%s", smtp_reply_one_line(r, line));
+    vbuf_free(line);
+}
+
+/* reinject_smtp - the SMTP hand-over, all recipients or none */
+static void reinject_smtp(const char *target, const SMTP_ENVELOPE *env,
+                          const char *prefix, size_t prefix_len, int fd, off_t start,
+                          int deadline, REINJECT_RESULT *res)
+{
+    SMTPCLI_OPTS opts = {0};
+    SMTP_REPLY reply;
+    SMTP_RESULT sres;
+    SMTP_FD_SOURCE src = {prefix, prefix_len, 0, fd, start};
+    SMTPCLI *cli;
+    int i, n5xx = 0;
+
+    opts.helo = var_smtp_helo_name && *var_smtp_helo_name ? var_smtp_helo_name : "localhost";
+    opts.timeout = (int)var_reinject_timeout;
+    opts.deadline = deadline;
+    smtp_reply_init(&reply);
+    if ((cli = smtpcli_open(target, &opts, &reply)) == NULL) {
+        /* Our own reinjection smtpd refusing us is a setup problem: retry. */
+        VBUF *line = vbuf_alloc(REINJECT_TEXT_MAX);
+
+        reinject_set(res, EXIT_TEMPFAIL, reply.code ? "4.3.0" : "4.4.1",
+                     "cannot reinject to %s: %s", target, smtp_reply_one_line(&reply, line));
+        vbuf_free(line);
+        smtp_reply_free(&reply);
+        return;
+    }
+    if (smtpcli_xforward(cli, env, &reply) < 0) {
+        reinject_from_reply(res, "XFORWARD", target, &reply);
+        res->status = EXIT_TEMPFAIL;
+        smtp_reply_free(&reply);
+        smtpcli_close(cli);
+        return;
+    }
+    smtp_reply_free(&reply);
+
+    smtp_result_init(&sres);
+    if (smtpcli_send(cli, env, 1, smtp_fd_source_read, &src, &sres) == 0) {
+        VBUF *line = vbuf_alloc(REINJECT_TEXT_MAX);
+
+        smtp_queue_id(&sres.data, res->queue_id);
+        reinject_set(res, EXIT_DONE, "2.0.0", "%s", smtp_reply_one_line(&sres.data, line));
+        vbuf_free(line);
+        smtpcli_quit(cli);
+    } else if (sres.mail.code != 250 && sres.mail.code / 100 != 2) {
+        reinject_from_reply(res, "MAIL FROM", target, &sres.mail);
+        smtpcli_close(cli);
+    } else if (sres.naccepted < env->nrcpt) {
+        /* Partial or total refusal: nothing was sent (all or nothing). */
+        for (i = 0; i < sres.nrcpt; i++)
+            if (sres.rcpt[i].code >= 500)
+                n5xx++;
+        for (i = 0; i < sres.nrcpt && sres.rcpt[i].code / 100 == 2; i++)
+            /* find the first refusal */ ;
+        if (i < sres.nrcpt)
+            reinject_from_reply(res, "RCPT TO", target, &sres.rcpt[i]);
+        if (sres.naccepted == 0 && n5xx == env->nrcpt) {
+            res->status = EXIT_REFUSED;
+        } else {
+            res->status = EXIT_TEMPFAIL;
+            if (res->dsn[0] != '4')
+                res->dsn[0] = '4';
+            if (sres.naccepted > 0)
+                vbuf_sprintf_append(res->text, "; %d of %d recipients accepted, "
+                                    "message not sent, will retry all",
+                                    sres.naccepted, env->nrcpt);
+        }
+        smtpcli_quit(cli);
+    } else {
+        reinject_from_reply(res, "end of DATA", target, &sres.data);
+        smtpcli_close(cli);
+    }
+    smtp_result_free(&sres);
+}
+
+/* reinject_now - monotonic seconds */
+static double reinject_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* reinject_feed - write prefix then the file to the child's stdin */
+static int reinject_feed(int wfd, const char *prefix, size_t prefix_len, int fd,
+                         off_t start, double limit, VBUF *err)
+{
+    char buf[65536];
+    const char *p = prefix;
+    size_t left = prefix_len;
+    off_t off = start;
+    ssize_t n;
+
+    for (;;) {
+        if (left == 0) {
+            n = pread(fd, buf, sizeof(buf), off);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0) {
+                vbuf_sprintf(err, "read spool file: %s", strerror(errno));
+                return -1;
+            }
+            if (n == 0)
+                return 0;
+            off += n;
+            p = buf;
+            left = (size_t)n;
+        }
+        while (left > 0) {
+            struct pollfd pfd = {wfd, POLLOUT, 0};
+            int wait_ms = (int)((limit - reinject_now()) * 1000);
+
+            if (wait_ms <= 0 || poll(&pfd, 1, wait_ms) == 0) {
+                vbuf_sprintf(err, "timeout writing to sendmail");
+                return -1;
+            }
+            n = write(wfd, p, left);
+            if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                continue;
+            if (n < 0) {
+                vbuf_sprintf(err, "write to sendmail: %s", strerror(errno));
+                return -1;
+            }
+            p += n;
+            left -= (size_t)n;
+        }
+    }
+}
+
+/* reinject_sendmail - the sendmail hand-over, no shell, under a deadline */
+static void reinject_sendmail(const SMTP_ENVELOPE *env, const char *prefix,
+                              size_t prefix_len, int fd, off_t start,
+                              int deadline, REINJECT_RESULT *res)
+{
+    char  **argv = mycalloc((size_t)env->nrcpt + 12, sizeof(char *));
+    static char path_env[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
+    char   *clean_env[] = {path_env, NULL};
+    int in[2], out[2], argc = 0, i, status = 0;
+    double limit = reinject_now() + (deadline > 0 ? deadline : 600);
+    VBUF *err = vbuf_alloc(REINJECT_TEXT_MAX);
+    VBUF *said = vbuf_alloc(REINJECT_TEXT_MAX);
+    pid_t pid;
+
+    /* Copies, so that exec gets the non-const strings it is declared with. */
+    argv[argc++] = mystrdup(var_sendmail_path);
+    argv[argc++] = mystrdup("-G");
+    argv[argc++] = mystrdup("-i");
+    if (var_sendmail_config_directory && *var_sendmail_config_directory) {
+        argv[argc++] = mystrdup("-C");
+        argv[argc++] = mystrdup(var_sendmail_config_directory);
+    }
+    argv[argc++] = mystrdup("-f");
+    argv[argc++] = mystrdup(env->sender);
+    argv[argc++] = mystrdup("--");
+    for (i = 0; i < env->nrcpt; i++)
+        argv[argc++] = mystrdup(env->rcpt[i].addr);
+    argv[argc] = NULL;
+
+    if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
+        reinject_set(res, EXIT_TEMPFAIL, "4.3.0", "pipe: %s", strerror(errno));
+        goto done;
+    }
+    switch (pid = fork()) {
+    case -1:
+        reinject_set(res, EXIT_TEMPFAIL, "4.3.0", "fork: %s", strerror(errno));
+        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
+        goto done;
+    case 0:
+        /* Child: own session, stdin from us, stdout+stderr to us. */
+        (void)setsid();
+        if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
+            _exit(75);
+        signal(SIGPIPE, SIG_DFL);
+        execve(argv[0], argv, clean_env);
+        dprintf(2, "cannot execute %s: %s\n", var_sendmail_path, strerror(errno));
+        _exit(75);
+    default:
+        break;
+    }
+    close(in[0]);
+    close(out[1]);
+    signal(SIGPIPE, SIG_IGN);
+    if (reinject_feed(in[1], prefix, prefix_len, fd, start, limit, err) < 0) {
+        close(in[1]);
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        close(out[0]);
+        reinject_set(res, EXIT_TEMPFAIL, "4.3.0", "%s", vbuf_str(err));
+        goto done;
+    }
+    close(in[1]);
+    /* Collect what sendmail says until it exits or the deadline passes. */
+    for (;;) {
+        struct pollfd pfd = {out[0], POLLIN, 0};
+        int wait_ms = (int)((limit - reinject_now()) * 1000);
+        char buf[1024];
+        ssize_t n;
+
+        if (wait_ms <= 0 || poll(&pfd, 1, wait_ms) == 0) {
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            close(out[0]);
+            reinject_set(res, EXIT_TEMPFAIL, "4.4.7", "%s timed out", var_sendmail_path);
+            goto done;
+        }
+        n = read(out[0], buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        (void)vbuf_append(said, buf, (size_t)n);
+    }
+    close(out[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        /* again */ ;
+    /* Keep the last line sendmail wrote, printable. */
+    while (vbuf_len(said) && (said->data[said->len - 1] == '\n' || said->data[said->len - 1] == '\r'))
+        vbuf_truncate(said, vbuf_len(said) - 1);
+    {
+        const char *last = strrchr(vbuf_str(said), '\n');
+        char text[512];
+
+        msg_printable(text, sizeof(text), last ? last + 1 : vbuf_str(said));
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+            reinject_set(res, EXIT_DONE, "2.0.0", "handed to %s", var_sendmail_path);
+        else if (WIFEXITED(status))
+            reinject_set(res, EXIT_TEMPFAIL, "4.3.0", "%s exited with status %d%s%s",
+                         var_sendmail_path, WEXITSTATUS(status), *text ? ": " : "", text);
+        else
+            reinject_set(res, EXIT_TEMPFAIL, "4.3.0", "%s killed by signal %d",
+                         var_sendmail_path, WTERMSIG(status));
+    }
+done:
+    vbuf_free(err);
+    vbuf_free(said);
+    for (i = 0; i < argc; i++)
+        myfree(argv[i]);
+    myfree(argv);
+}
+
+/* reinject_message - send the message on, by SMTP or sendmail */
+int reinject_message(const char *target, const SMTP_ENVELOPE *env,
+                     const char *prefix, size_t prefix_len, int fd, off_t start,
+                     int deadline, REINJECT_RESULT *res)
+{
+    vbuf_reset(res->queue_id);
+    if (env->nrcpt <= 0)
+        reinject_set(res, EXIT_TEMPFAIL, "4.5.3", "no recipients");
+    else if (strcmp(target, "sendmail") == 0)
+        reinject_sendmail(env, prefix, prefix_len, fd, start, deadline, res);
+    else
+        reinject_smtp(target, env, prefix, prefix_len, fd, start, deadline, res);
+    return res->status;
+}
+
+/* reinject_atom_char - RFC 5321 atext */
+static int reinject_atom_char(int ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')
+        || (ch & 0x80) || strchr("!#$%&'*+-/=?^_`{|}~", ch) != NULL;
+}
+
+/* reinject_address - RFC 5321 form of a pipe(8) address */
+const char *reinject_address(const char *addr, VBUF *out)
+{
+    const char *at = strrchr(addr, '@');
+    size_t local_len = at ? (size_t)(at - addr) : strlen(addr);
+    int dot_atom = local_len > 0;
+    size_t i;
+
+    vbuf_reset(out);
+    if (local_len >= 2 && addr[0] == '"' && addr[local_len - 1] == '"') {
+        /* already quoted (pipe flag q) */
+        (void)vbuf_strcat(out, addr);
+        return vbuf_str(out);
+    }
+    for (i = 0; i < local_len && dot_atom; i++) {
+        unsigned char ch = (unsigned char)addr[i];
+
+        if (ch == '.')
+            dot_atom = i > 0 && i + 1 < local_len && addr[i + 1] != '.';
+        else
+            dot_atom = reinject_atom_char(ch);
+    }
+    if (dot_atom || local_len == 0) {
+        (void)vbuf_strcat(out, addr);
+        return vbuf_str(out);
+    }
+    (void)vbuf_addch(out, '"');
+    for (i = 0; i < local_len; i++) {
+        if (addr[i] == '"' || addr[i] == '\\')
+            (void)vbuf_addch(out, '\\');
+        (void)vbuf_addch(out, addr[i]);
+    }
+    (void)vbuf_addch(out, '"');
+    if (at)
+        (void)vbuf_strcat(out, at);
+    return vbuf_str(out);
+}

@@ -1,0 +1,668 @@
+# tests/integ/lib.sh - harness for postsift integration tests
+#
+# Sourced by tests/integ/t*.sh (bash). Builds private Postfix instances
+# under one temporary directory, a capturing SMTP sink per instance
+# (Postfix's own smtp-sink), a private clamd, test messages, and the
+# check/finish counters that tests/run reads.
+#
+# Layout of an instance NAME (pf_new NAME):
+#   $TESTROOT/NAME/etc       config_directory (main.cf, master.cf)
+#   $TESTROOT/NAME/queue     queue_directory
+#   $TESTROOT/NAME/data      data_directory
+#   $TESTROOT/NAME/maillog   maillog_file (written by postlogd)
+#   $TESTROOT/NAME/sink      smtp-sink dumps, one file per message
+#   $TESTROOT/NAME/env       the exported variables, for pf_use NAME
+# All mail of an instance, DSNs included, is relayed to its sink:
+# relayhost = [127.0.0.1]:$SINK_PORT and mydestination is empty.
+#
+# Exported for the current instance: PF_NAME PF_DIR PF_CONF PF_QUEUE
+# PF_SMTP_PORT (the submission smtpd, master.cf service "PORT/inet"),
+# PF_REINJECT_PORT (free, for a reinjection smtpd; pf_reinject_service
+# or postsift-postfix adds it), SINK_PORT, SINK_DIR.
+#
+# Running as root is required (postfix start). Sendmail reinjection by an
+# unprivileged user (pipe(8) user=postsift) needs the instance's
+# config_directory in /etc/postfix/main.cf alternate_config_directories:
+# postdrop is set-gid and refuses an unlisted MAIL_CONFIG. pf_new adds
+# it there (postconf -e, idempotent) and pf_cleanup takes it out again.
+#
+# Environment: TOP (repo root), BUILD_DIR (build dir, absolute), both set
+# by tests/run; KEEP_TESTROOT=1 keeps $TESTROOT after the test.
+
+set -u
+
+TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BUILD_DIR=${BUILD_DIR:-$TOP/build}
+TEST_NAME=${TEST_NAME:-$(basename "$0" .sh)}
+export TOP BUILD_DIR TEST_NAME
+PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+
+SINK_USER=${SINK_USER:-nobody}
+FILTER_USER=${FILTER_USER:-postsift}
+PF_DEFAULT_MAIN=/etc/postfix/main.cf
+
+_main_pid=$$
+_ok=0
+_fail=0
+_instances=()
+TESTROOT=${TESTROOT:-}
+
+# note - a line for the log
+note() { printf '# %s\n' "$*"; }
+
+# die - give up on the whole test: count a failure and finish (in a
+# subshell such as $(...), only say why and fail that subshell)
+die() {
+	if [ "$BASHPID" != "$_main_pid" ]; then
+		printf 'FATAL: %s\n' "$*" >&2
+		exit 1
+	fi
+	printf 'FATAL: %s\n' "$*"
+	_fail=$((_fail + 1))
+	finish
+}
+
+# ---------------------------------------------------------------- counters
+
+# ok NAME / fail NAME [why] - record one result
+ok() { _ok=$((_ok + 1)); printf 'ok   %s\n' "$1"; }
+fail() {
+	_fail=$((_fail + 1))
+	printf 'FAIL %s%s\n' "$1" "${2:+: $2}"
+}
+
+# check NAME COMMAND... - run COMMAND, ok if it exits 0
+check() {
+	local name=$1
+	shift
+	local out rc=0
+	out=$("$@" 2>&1) || rc=$?
+	if [ "$rc" -eq 0 ]; then
+		ok "$name"
+	else
+		fail "$name" "exit $rc: $*"
+		[ -n "$out" ] && printf '%s\n' "$out" | tail -n 20 | sed 's/^/    /'
+	fi
+	return 0
+}
+
+# finish - print the result line tests/run sums, clean up, exit
+finish() {
+	trap - EXIT INT TERM
+	if [ "$_fail" -gt 0 ]; then
+		_dump_logs
+	fi
+	_cleanup_all
+	printf '%s: %d passed, %d failed\n' "$TEST_NAME" "$_ok" "$_fail"
+	[ "$_fail" -eq 0 ]
+	exit
+}
+
+# _dump_logs - on failure, show the tail of every instance's logs
+_dump_logs() {
+	local d f
+	for d in "${_instances[@]}"; do
+		for f in "$d/maillog" "$d/sink.log" "$d/clamd.log" "$d/filter.log"; do
+			[ -s "$f" ] || continue
+			printf -- '--- tail %s\n' "$f"
+			tail -n 25 "$f" | sed 's/^/    /'
+		done
+	done
+}
+
+# ---------------------------------------------------------------- setup
+
+# need_root - integration tests start Postfix: root or nothing
+need_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		printf 'SKIP: %s needs root\n' "$TEST_NAME"
+		exit 77
+	fi
+}
+
+# need_prog PROG... - fail the test cleanly when a tool is missing
+need_prog() {
+	local p
+	for p in "$@"; do
+		command -v "$p" >/dev/null 2>&1 || die "missing program: $p"
+	done
+}
+
+# testroot_init - create $TESTROOT (world-traversable) and the exit trap
+testroot_init() {
+	if [ -z "$TESTROOT" ]; then
+		TESTROOT=$(mktemp -d /tmp/postsift-test.XXXXXX) || die "mktemp"
+		chmod 755 "$TESTROOT"
+		export TESTROOT
+		: > "$TESTROOT/ports"
+	fi
+	trap '_on_exit' EXIT
+	trap '_on_signal' INT TERM
+}
+
+_on_exit() {
+	trap - EXIT
+	_cleanup_all
+}
+_on_signal() {
+	trap - INT TERM EXIT
+	printf 'FATAL: %s interrupted\n' "$TEST_NAME"
+	_fail=$((_fail + 1))
+	_dump_logs
+	_cleanup_all
+	printf '%s: %d passed, %d failed\n' "$TEST_NAME" "$_ok" "$_fail"
+	exit 1
+}
+
+# free_port - a loopback TCP port nobody uses, not handed out before
+free_port() {
+	local port used i
+	used=$(awk 'NR > 1 { split($2, a, ":"); print a[2] }' \
+		/proc/net/tcp /proc/net/tcp6 2>/dev/null)
+	for i in $(seq 1 200); do
+		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		printf '%s\n' "$used" | grep -qix "$(printf '%04X' "$port")" && continue
+		grep -qx "$port" "$TESTROOT/ports" && continue
+		echo "$port" >> "$TESTROOT/ports"
+		echo "$port"
+		return 0
+	done
+	die "no free port"
+}
+
+# altconf_add DIR / altconf_del DIR - list DIR in the default main.cf
+# alternate_config_directories, so that set-gid postdrop accepts
+# "sendmail -C DIR" (or MAIL_CONFIG=DIR) from an unprivileged user.
+altconf_add() {
+	local dir=$1 cur
+	[ -e "$PF_DEFAULT_MAIN" ] || : > "$PF_DEFAULT_MAIN"
+	cur=$(postconf -h alternate_config_directories 2>/dev/null)
+	_altconf_list "$cur" | grep -qxF "$dir" && return 0
+	postconf -e "alternate_config_directories = $(_altconf_prune "$cur" "") $dir" ||
+		die "cannot update $PF_DEFAULT_MAIN"
+}
+altconf_del() {
+	local cur
+	cur=$(postconf -h alternate_config_directories 2>/dev/null) || return 0
+	_altconf_list "$cur" | grep -qxF "$1" || return 0
+	postconf -e "alternate_config_directories = $(_altconf_prune "$cur" "$1")"
+}
+_altconf_list() { printf '%s\n' "$1" | tr ', \t' '\n\n\n' | sed '/^$/d'; }
+# _altconf_prune LIST DIR - LIST without DIR and without stale test dirs
+_altconf_prune() {
+	local d out=
+	for d in $(_altconf_list "$1"); do
+		[ "$d" = "$2" ] && continue
+		case $d in /tmp/postsift-test.*) [ -d "$d" ] || continue ;; esac
+		out="${out:+$out }$d"
+	done
+	printf '%s' "$out"
+}
+
+# pf_new NAME - create (not start) a private Postfix instance; make it current
+pf_new() {
+	local name=$1 d p
+	[ -n "$TESTROOT" ] || testroot_init
+	d=$TESTROOT/$name
+	[ -e "$d" ] && die "pf_new: $name exists"
+	mkdir -p "$d/etc" "$d/queue" "$d/data" "$d/sink" || die "mkdir $d"
+	chmod 755 "$d" "$d/etc" "$d/queue"
+	chown "$SINK_USER" "$d/sink"
+	chown "$(postconf -dh mail_owner)" "$d/data"
+	chmod 700 "$d/data"
+	: > "$d/etc/main.cf"
+	: > "$d/etc/master.cf"
+	_instances+=("$d")
+
+	PF_NAME=$name
+	PF_DIR=$d
+	PF_CONF=$d/etc
+	PF_QUEUE=$d/queue
+	PF_SMTP_PORT=$(free_port) || die "no free port"
+	PF_REINJECT_PORT=$(free_port) || die "no free port"
+	SINK_PORT=$(free_port) || die "no free port"
+	SINK_DIR=$d/sink
+	export PF_NAME PF_DIR PF_CONF PF_QUEUE PF_SMTP_PORT PF_REINJECT_PORT \
+		SINK_PORT SINK_DIR
+	declare -p PF_NAME PF_DIR PF_CONF PF_QUEUE PF_SMTP_PORT \
+		PF_REINJECT_PORT SINK_PORT SINK_DIR | sed 's/^declare -x /export /; s/^declare -- /export /' > "$d/env"
+
+	# The compiled-in defaults already point at the system's Postfix
+	# programs; say so explicitly, a private config_directory must not
+	# make postfix-script look for postfix-files in it.
+	pfc -e "compatibility_level = 3.6" \
+		"meta_directory = $(postconf -dh meta_directory)" \
+		"shlib_directory = $(postconf -dh shlib_directory)" \
+		"daemon_directory = $(postconf -dh daemon_directory)" \
+		"command_directory = $(postconf -dh command_directory)" \
+		"queue_directory = $PF_QUEUE" \
+		"data_directory = $d/data" \
+		"maillog_file = $d/maillog" \
+		"maillog_file_prefixes = $TESTROOT" \
+		"syslog_name = postfix-$name" \
+		"myhostname = mx.postsift.test" \
+		"mydomain = postsift.test" \
+		"myorigin = \$myhostname" \
+		"mydestination =" \
+		"relay_domains =" \
+		"alias_maps =" \
+		"alias_database =" \
+		"local_recipient_maps =" \
+		"inet_interfaces = loopback-only" \
+		"inet_protocols = ipv4" \
+		"mynetworks = 127.0.0.0/8" \
+		"relayhost = [127.0.0.1]:$SINK_PORT" \
+		"queue_run_delay = 1s" \
+		"minimal_backoff_time = 1s" \
+		"maximal_backoff_time = 5s" \
+		"delay_warning_time = 0" \
+		"smtp_tls_security_level = none" \
+		"smtpd_tls_security_level = none" \
+		"smtpd_banner = \$myhostname ESMTP postsift-test $name" \
+		"biff = no" \
+		"append_dot_mydomain = no" || die "postconf -e"
+
+	# master.cf: the daemons a relay-only instance needs, no chroot
+	# (a private queue_directory has no /etc files for a chroot).
+	while read -r p; do
+		pfc -M "${p%% *}/$(echo "$p" | awk '{print $2}')=$p" ||
+			die "postconf -M $p"
+	done <<EOF
+$PF_SMTP_PORT inet n - n - - smtpd
+pickup unix n - n 60 1 pickup
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+tlsmgr unix - - n 1000? 1 tlsmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+flush unix n - n 1000? 0 flush
+proxymap unix - - n - - proxymap
+proxywrite unix - - n - 1 proxymap
+smtp unix - - n - - smtp
+relay unix - - n - - smtp
+showq unix n - n - - showq
+error unix - - n - - error
+retry unix - - n - - error
+discard unix - - n - - discard
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+postlog unix-dgram n - n - 1 postlogd
+EOF
+	altconf_add "$PF_CONF"
+}
+
+# pfc ARGS... - postconf for the current instance
+pfc() { postconf -c "$PF_CONF" "$@"; }
+
+# pf_use NAME - make instance NAME current again
+pf_use() {
+	[ -r "$TESTROOT/$1/env" ] || die "pf_use: no instance $1"
+	. "$TESTROOT/$1/env"
+}
+
+# _pf_dir [NAME] - the directory of NAME or of the current instance
+_pf_dir() { if [ $# -gt 0 ] && [ -n "$1" ]; then echo "$TESTROOT/$1"; else echo "$PF_DIR"; fi; }
+
+# pf_start [NAME] - check and start an instance
+pf_start() {
+	local d out
+	d=$(_pf_dir "${1:-}")
+	out=$(postfix -c "$d/etc" check 2>&1) || die "postfix check: $out"
+	[ -z "$out" ] || note "postfix check: $out"
+	postfix -c "$d/etc" start >/dev/null 2>&1 ||
+		die "postfix start failed: $(tail -n 5 "$d/maillog" 2>/dev/null)"
+	pf_wait_port "$(. "$d/env"; echo "$PF_SMTP_PORT")" 10 ||
+		die "smtpd of $(basename "$d") does not answer"
+}
+
+# pf_running [NAME] - is the master of an instance alive
+pf_running() {
+	local d
+	d=$(_pf_dir "${1:-}")
+	postfix -c "$d/etc" status >/dev/null 2>&1
+}
+
+# pf_stop [NAME] - stop an instance and wait for its master to exit
+pf_stop() {
+	local d pidf pid i
+	d=$(_pf_dir "${1:-}")
+	pidf=$d/queue/pid/master.pid
+	[ -r "$pidf" ] || return 0
+	pid=$(tr -dc 0-9 < "$pidf")
+	postfix -c "$d/etc" stop >/dev/null 2>&1
+	for i in $(seq 1 100); do
+		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	postfix -c "$d/etc" abort >/dev/null 2>&1
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	return 0
+}
+
+# pf_reload [NAME]
+pf_reload() { postfix -c "$(_pf_dir "${1:-}")/etc" reload >/dev/null 2>&1; }
+
+# pf_log [NAME] - path of the instance's maillog
+pf_log() { echo "$(_pf_dir "${1:-}")/maillog"; }
+
+# pf_queue_count [NAME] - messages in maildrop, incoming, active, deferred, hold
+pf_queue_count() {
+	local q
+	q=$(_pf_dir "${1:-}")/queue
+	find "$q/maildrop" "$q/incoming" "$q/active" "$q/deferred" "$q/hold" \
+		-type f 2>/dev/null | wc -l
+}
+
+# pf_flush [NAME] - attempt delivery of all queued mail now
+pf_flush() { postqueue -c "$(_pf_dir "${1:-}")/etc" -f >/dev/null 2>&1; }
+
+# pf_postqueue [NAME] - the queue listing (postqueue -p)
+pf_postqueue() { postqueue -c "$(_pf_dir "${1:-}")/etc" -p 2>&1; }
+
+# wait_queue_empty TIMEOUT [NAME] - wait until the queue is empty
+wait_queue_empty() {
+	local end=$((SECONDS + $1))
+	while [ "$(pf_queue_count "${2:-}")" -gt 0 ]; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+}
+
+# pf_log_wait PATTERN TIMEOUT [NAME] - wait for an extended regex in maillog
+pf_log_wait() {
+	local f end=$((SECONDS + $2))
+	f=$(pf_log "${3:-}")
+	until grep -qE -- "$1" "$f" 2>/dev/null; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+}
+
+# pf_wait_port PORT TIMEOUT - wait until something listens on 127.0.0.1:PORT
+pf_wait_port() {
+	local end=$((SECONDS + $2))
+	until nc -z 127.0.0.1 "$1" 2>/dev/null; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.1
+	done
+}
+
+# pf_reinject_service [NAME] - add the FILTER_README reinjection smtpd on
+# 127.0.0.1:$PF_REINJECT_PORT (what "postsift-postfix install simple" adds)
+pf_reinject_service() {
+	local d
+	d=$(_pf_dir "${1:-}")
+	(
+		. "$d/env"
+		postconf -c "$d/etc" -M "127.0.0.1:$PF_REINJECT_PORT/inet=127.0.0.1:$PF_REINJECT_PORT inet n - n - 10 smtpd -o content_filter= -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks,no_milters -o smtpd_helo_restrictions= -o smtpd_client_restrictions= -o smtpd_sender_restrictions= -o smtpd_recipient_restrictions=permit_mynetworks,reject -o smtpd_relay_restrictions=permit_mynetworks,reject -o mynetworks=127.0.0.0/8 -o smtpd_authorized_xforward_hosts=127.0.0.0/8 -o smtpd_data_restrictions= -o smtpd_end_of_data_restrictions="
+	)
+}
+
+# pf_cleanup - stop everything this test started, remove $TESTROOT
+pf_cleanup() { _cleanup_all; }
+
+_cleanup_all() {
+	local d
+	[ -n "$TESTROOT" ] || return 0
+	for d in "${_instances[@]}"; do
+		_sink_stop_dir "$d"
+		_clamd_stop_dir "$d"
+		pf_stop "$(basename "$d")"
+		altconf_del "$d/etc"
+	done
+	[ -d "$TESTROOT/clamd" ] && _clamd_stop_dir "$TESTROOT/clamd"
+	if [ "${KEEP_TESTROOT:-0}" = 1 ]; then
+		note "kept $TESTROOT"
+	else
+		rm -rf "$TESTROOT"
+	fi
+	_instances=()
+	TESTROOT=
+}
+
+# ---------------------------------------------------------------- sink
+
+# sink_start [NAME] - smtp-sink on 127.0.0.1:$SINK_PORT, one dump file per
+# message in $SINK_DIR (files appear at DATA and are complete when
+# smtp-sink has closed them; an aborted transaction's file is removed)
+sink_start() {
+	local d port
+	d=$(_pf_dir "${1:-}")
+	port=$(. "$d/env"; echo "$SINK_PORT")
+	smtp-sink -u "$SINK_USER" -4 -h sink.postsift.test -d "$d/sink/msg." \
+		"127.0.0.1:$port" 100 </dev/null >>"$d/sink.log" 2>&1 &
+	echo $! > "$d/sink.pid"
+	pf_wait_port "$port" 10 || die "smtp-sink does not listen on $port"
+}
+
+# sink_stop [NAME]
+sink_stop() { _sink_stop_dir "$(_pf_dir "${1:-}")"; }
+_sink_stop_dir() {
+	local pid
+	[ -r "$1/sink.pid" ] || return 0
+	pid=$(cat "$1/sink.pid")
+	rm -f "$1/sink.pid"
+	kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	return 0
+}
+
+# sink_messages [NAME] - paths of the complete messages, oldest first
+sink_messages() {
+	local d pid f open=
+	d=$(_pf_dir "${1:-}")
+	[ -r "$d/sink.pid" ] && pid=$(cat "$d/sink.pid") &&
+		open=$(readlink /proc/"$pid"/fd/* 2>/dev/null)
+	for f in $(ls -tr "$d/sink" 2>/dev/null); do
+		printf '%s\n' "$open" | grep -qxF "$d/sink/$f" && continue
+		echo "$d/sink/$f"
+	done
+}
+
+# sink_count [NAME]
+sink_count() { sink_messages "${1:-}" | wc -l; }
+
+# sink_wait COUNT TIMEOUT [NAME] - wait until at least COUNT messages arrived
+sink_wait() {
+	local end=$((SECONDS + $2))
+	while [ "$(sink_count "${3:-}")" -lt "$1" ]; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+}
+
+# sink_clear [NAME] - forget the captured messages
+sink_clear() { rm -f "$(_pf_dir "${1:-}")"/sink/msg.*; }
+
+# sink_rcpts FILE - the envelope recipients, one a line
+sink_rcpts() {
+	sed -n '/^Received: /q; s/^X-Rcpt-Args: <\([^>]*\)>.*/\1/p' "$1"
+}
+
+# sink_sender FILE - the envelope sender
+sink_sender() {
+	sed -n '/^Received: /q; s/^X-Mail-Args: <\([^>]*\)>.*/\1/p' "$1"
+}
+
+# sink_mail_args FILE / sink_rcpt_args FILE - the raw ESMTP arguments
+sink_mail_args() { sed -n '/^Received: /q; s/^X-Mail-Args: //p' "$1"; }
+sink_rcpt_args() { sed -n '/^Received: /q; s/^X-Rcpt-Args: //p' "$1"; }
+
+# sink_body FILE - the message as Postfix sent it (smtp-sink's X- lines,
+# its 3-line Received header and its trailing empty line removed)
+sink_body() {
+	awk 'skip == 0 { if ($0 ~ /^Received: /) { skip = 1 }; next }
+	     skip == 1 && /^[ \t]/ { next }
+	     { skip = 2; lines[n++] = $0 }
+	     END { for (i = 0; i < n - 1; i++) print lines[i] }' "$1"
+}
+
+# msg_header FILE NAME - value of the first header NAME (unfolded)
+msg_header() {
+	awk -v want="$(printf '%s' "$2" | tr A-Z a-z)" '
+	/^$/ { exit }
+	/^[ \t]/ { if (on) val = val $0; next }
+	{ if (on) { print val; found = 1; exit }
+	  i = index($0, ":"); name = tolower(substr($0, 1, i - 1))
+	  if (name == want) { on = 1; val = substr($0, i + 1); sub(/^[ \t]+/, "", val) } }
+	END { if (on && !found) print val }' "$1"
+}
+
+# msg_body FILE - the part after the first empty line
+msg_body() { sed '1,/^$/d' "$1"; }
+
+# ---------------------------------------------------------------- clamd
+
+EICAR='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
+
+# clamav_testdb DIR - test signatures: clam.exe (MD5) and EICAR (body)
+clamav_testdb() {
+	mkdir -p "$1" || return 1
+	sigtool --md5 /usr/share/clamav-testfiles/clam.exe > "$1/test.hdb" ||
+		return 1
+	printf 'Eicar-Test-Signature:0:0:%s\n' \
+		"$(printf '%s' "$EICAR" | od -An -v -tx1 | tr -d ' \n')" > "$1/test.ndb"
+}
+
+# clamd_start - Debian's clamd in the foreground, private config, unix
+# socket only; exports CLAMD_SOCKET and CLAMAV_TESTDB
+clamd_start() {
+	local d=$TESTROOT/clamd i
+	[ -n "$TESTROOT" ] || testroot_init
+	d=$TESTROOT/clamd
+	mkdir -p "$d/tmp"
+	clamav_testdb "$d/db" || die "cannot build test signatures"
+	cat > "$d/clamd.conf" <<EOF
+LocalSocket $d/clamd.sock
+LocalSocketMode 666
+FixStaleSocket yes
+DatabaseDirectory $d/db
+TemporaryDirectory $d/tmp
+PidFile $d/clamd.pid
+LogFile $d/clamd.log
+LogTime yes
+Foreground yes
+User clamav
+SelfCheck 0
+MaxThreads 4
+EOF
+	chown -R clamav "$d"
+	chmod 755 "$d"
+	clamd -c "$d/clamd.conf" </dev/null >>"$d/clamd.out" 2>&1 &
+	echo $! > "$d/clamd.ppid"
+	CLAMD_SOCKET=$d/clamd.sock
+	CLAMAV_TESTDB=$d/db
+	export CLAMD_SOCKET CLAMAV_TESTDB
+	for i in $(seq 1 300); do
+		[ "$(clamd_ping)" = PONG ] && return 0
+		kill -0 "$(cat "$d/clamd.ppid")" 2>/dev/null ||
+			die "clamd died: $(tail -n 5 "$d/clamd.log" "$d/clamd.out")"
+		sleep 0.2
+	done
+	die "clamd does not answer PING"
+}
+
+# clamd_ping - PONG when clamd answers
+clamd_ping() {
+	[ -S "${CLAMD_SOCKET:-}" ] || return 0
+	printf 'zPING\0' | nc -w 2 -U "$CLAMD_SOCKET" 2>/dev/null | tr -d '\0'
+}
+
+# clamd_stop
+clamd_stop() { [ -n "$TESTROOT" ] && _clamd_stop_dir "$TESTROOT/clamd"; }
+_clamd_stop_dir() {
+	local pid i
+	[ -r "$1/clamd.ppid" ] || return 0
+	pid=$(cat "$1/clamd.ppid")
+	rm -f "$1/clamd.ppid"
+	kill "$pid" 2>/dev/null
+	for i in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# ---------------------------------------------------------------- messages
+
+# send_msg FILE SENDER RCPT... - submit FILE by SMTP to the current
+# instance's smtpd with swaks (independent of our code). The file is sent
+# byte for byte: CRLF line ends and dot-stuffing are added here, and
+# swaks' own data processing is off (-ndf). Transcript in $PF_DIR/swaks.log.
+send_msg() {
+	local file=$1 sender=$2 rcpts smtp
+	shift 2
+	rcpts=$(IFS=,; echo "$*")
+	smtp=$(mktemp "$PF_DIR/send.XXXXXX")
+	{ sed -e 's/\r$//' -e 's/^\./../' -e 's/$/\r/' "$file"; printf '.'; } > "$smtp"
+	swaks -ndf -n -s 127.0.0.1 -p "$PF_SMTP_PORT" -h client.postsift.test \
+		-f "$sender" -t "$rcpts" --data "@$smtp" >>"$PF_DIR/swaks.log" 2>&1
+	local rc=$?
+	rm -f "$smtp"
+	return $rc
+}
+
+# mk_msg FILE [SUBJECT] - a plain text message
+mk_msg() {
+	local id
+	id=$(date +%s).$$.$RANDOM
+	cat > "$1" <<EOF
+From: Sender <sender@example.com>
+To: Rcpt <rcpt@example.net>
+Subject: ${2:-postsift test $id}
+Date: $(LC_ALL=C date -R)
+Message-ID: <$id@postsift.test>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=us-ascii
+
+Hello,
+
+this is a postsift test message.
+.a line that starts with a dot
+..and one with two
+ leading space, trailing space 
+end.
+EOF
+}
+
+# mk_msg_attach FILE ATTACHMENT [NAME [CONTENT-TYPE]] - multipart/mixed with
+# a text part and ATTACHMENT as a base64 part (base64 -w 76)
+mk_msg_attach() {
+	local out=$1 att=$2 name=${3:-$(basename "$2")} ct=${4:-application/octet-stream}
+	local id b
+	id=$(date +%s).$$.$RANDOM
+	b="=_postsift_$id"
+	{
+		cat <<EOF
+From: Sender <sender@example.com>
+To: Rcpt <rcpt@example.net>
+Subject: postsift attachment test $name
+Date: $(LC_ALL=C date -R)
+Message-ID: <$id@postsift.test>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="$b"
+
+This is a multi-part message in MIME format.
+
+--$b
+Content-Type: text/plain; charset=us-ascii
+
+See the attachment.
+
+--$b
+Content-Type: $ct; name="$name"
+Content-Transfer-Encoding: base64
+Content-Disposition: attachment; filename="$name"
+
+EOF
+		base64 -w 76 "$att"
+		printf '\n--%s--\n' "$b"
+	} > "$out"
+}
+
+# mk_eicar FILE - the 68-byte EICAR test file
+mk_eicar() { printf '%s' "$EICAR" > "$1"; }

@@ -1,0 +1,682 @@
+/*
+ * test_filter_avscan - libclamav in-process with the bundled test
+ * signatures, and the clamd INSTREAM client against a scripted peer
+ *
+ * The peer is a forked child on a unix (or TCP) socket made by the parent
+ * before the fork. It answers zVERSION, and for zINSTREAM records every
+ * byte it received (command, chunk headers, data, end marker) in a
+ * transcript file before it replies, so the framing is checked byte for
+ * byte. Modes: answer FOUND, answer OK, never answer, or stop reading after
+ * a few bytes with clamd's StreamMaxLength error.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "lib/config.h"
+#include "lib/msg.h"
+#include "lib/mymalloc.h"
+#include "lib/params.h"
+#include "lib/vbuf.h"
+#include "filter/avscan.h"
+#include "tests/unit/unittest.h"
+
+#define TESTFILES "/usr/share/clamav-testfiles"
+
+static const char eicar[] =
+    "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
+
+static char tmpdir[] = "/tmp/test_filter_avscan-XXXXXX";
+
+#define PEER_FOUND   1      /* "stream: Eicar-Test-Signature FOUND" */
+#define PEER_OK      2      /* "stream: OK" */
+#define PEER_SILENT  3      /* read everything, never answer INSTREAM */
+#define PEER_LIMIT   4      /* StreamMaxLength error after 1000 bytes */
+
+/* tpath - a name in the test directory (static buffer, 4 in rotation) */
+static const char *tpath(const char *name)
+{
+    static char buf[4][512];
+    static int n;
+
+    n = (n + 1) % 4;
+    snprintf(buf[n], sizeof(buf[n]), "%s/%s", tmpdir, name);
+    return buf[n];
+}
+
+/* set - a setting, as -o would give it */
+static void set(const char *nameval)
+{
+    VBUF   *err = vbuf_alloc(1024);
+
+    if (config_override(nameval, err) < 0 || config_finish(err) < 0)
+        msg_fatal("setting %s: %s", nameval, vbuf_str(err));
+    vbuf_free(err);
+}
+
+/* write_file - create name with len bytes */
+static void write_file(const char *path, const void *data, size_t len)
+{
+    int     fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+    if (fd < 0 || write(fd, data, len) != (ssize_t)len || close(fd) < 0)
+        msg_fatal("write %s: %s", path, strerror(errno));
+}
+
+/* read_file - whole file into a VBUF */
+static VBUF *read_file(const char *path)
+{
+    VBUF   *vb = vbuf_alloc(0);
+    char    buf[8192];
+    ssize_t n;
+    int     fd = open(path, O_RDONLY);
+
+    if (fd < 0)
+        return vb;
+    while ((n = read(fd, buf, sizeof(buf))) > 0)
+        vbuf_append(vb, buf, (size_t)n);
+    close(fd);
+    return vb;
+}
+
+/* run - run a program without a shell, output to /dev/null; exit status */
+static int run(const char *const args[])
+{
+    pid_t   pid = fork();
+    int     st = 0;
+
+    if (pid == 0) {
+        int     null = open("/dev/null", O_WRONLY);
+        char   *argv[16];
+        int     i;
+
+        for (i = 0; i < 15 && args[i]; i++)
+            argv[i] = mystrdup(args[i]);
+        argv[i] = NULL;
+
+        dup2(null, 1);
+        dup2(null, 2);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* entries - number of names in a directory, besides . and .. */
+static int entries(const char *dir)
+{
+    DIR    *dp = opendir(dir);
+    struct dirent *de;
+    int     n = 0;
+
+    if (dp == NULL)
+        return -1;
+    while ((de = readdir(dp)) != NULL)
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            n++;
+    closedir(dp);
+    return n;
+}
+
+ /*
+  * The scripted clamd.
+  */
+
+/* peer_read - exactly len bytes, or -1 */
+static int peer_read(int fd, void *buf, size_t len)
+{
+    char   *cp = buf;
+    ssize_t n;
+
+    while (len > 0) {
+        if ((n = read(fd, cp, len)) <= 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            return -1;
+        }
+        cp += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* peer_reply - write a NUL-terminated reply */
+static void peer_reply(int fd, const char *text)
+{
+    ssize_t n = write(fd, text, strlen(text) + 1);
+
+    (void)n;
+}
+
+/* peer_session - one connection */
+static void peer_session(int fd, int mode)
+{
+    VBUF   *rec = vbuf_alloc(0);
+    unsigned char hdr[4];
+    char    cmd[64];
+    char   *data;
+    size_t  n = 0;
+    size_t  total = 0;
+    uint32_t clen;
+
+    while (n < sizeof(cmd) - 1 && peer_read(fd, cmd + n, 1) == 0 && cmd[n] != 0)
+        n++;
+    cmd[n] = 0;
+    vbuf_append(rec, cmd, n + 1);
+    if (strcmp(cmd, "zVERSION") == 0) {
+        peer_reply(fd, "ClamAV 1.4.6/27000/Mon Nov 23 09:00:00 2026");
+    } else if (strcmp(cmd, "zINSTREAM") == 0) {
+        for (;;) {
+            if (peer_read(fd, hdr, 4) < 0)
+                break;
+            vbuf_append(rec, hdr, 4);
+            clen = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16)
+                | ((uint32_t)hdr[2] << 8) | hdr[3];
+            if (clen == 0)
+                break;
+            if (mode == PEER_LIMIT && total + clen > 1000) {
+                peer_reply(fd, "INSTREAM size limit exceeded. ERROR");
+                break;
+            }
+            data = mymalloc(clen);
+            if (peer_read(fd, data, clen) < 0) {
+                myfree(data);
+                break;
+            }
+            vbuf_append(rec, data, clen);
+            myfree(data);
+            total += clen;
+        }
+        write_file(tpath("transcript"), rec->data, rec->len);
+        if (mode == PEER_FOUND)
+            peer_reply(fd, "stream: Eicar-Test-Signature FOUND");
+        else if (mode == PEER_OK)
+            peer_reply(fd, "stream: OK");
+        else if (mode == PEER_SILENT)
+            pause();
+    } else {
+        peer_reply(fd, "UNKNOWN COMMAND");
+    }
+    vbuf_free(rec);
+}
+
+/* peer_start - fork a peer serving the listening socket lfd */
+static pid_t peer_start(int lfd, int mode)
+{
+    pid_t   pid = fork();
+    int     fd;
+
+    if (pid < 0)
+        msg_fatal("fork: %s", strerror(errno));
+    if (pid == 0) {
+        signal(SIGPIPE, SIG_IGN);
+        for (;;) {
+            if ((fd = accept(lfd, NULL, NULL)) < 0) {
+                if (errno == EINTR)
+                    continue;
+                _exit(1);
+            }
+            peer_session(fd, mode);
+            close(fd);
+        }
+    }
+    close(lfd);
+    return pid;
+}
+
+/* peer_stop - end a peer */
+static void peer_stop(pid_t pid)
+{
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+}
+
+/* listen_unix - a listening unix socket at path */
+static int listen_unix(const char *path)
+{
+    struct sockaddr_un sun;
+    int     fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+    unlink(path);
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(fd, 8) < 0)
+        msg_fatal("listen %s: %s", path, strerror(errno));
+    return fd;
+}
+
+/* listen_tcp - a listening socket on 127.0.0.1, port in *port */
+static int listen_tcp(int *port)
+{
+    struct sockaddr_in sin;
+    socklen_t len = sizeof(sin);
+    int     fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 8) < 0
+        || getsockname(fd, (struct sockaddr *)&sin, &len) < 0)
+        msg_fatal("listen tcp: %s", strerror(errno));
+    *port = ntohs(sin.sin_port);
+    return fd;
+}
+
+/* instream_bytes - what a correct client sends for data */
+static VBUF *instream_bytes(const char *data, size_t len)
+{
+    VBUF   *vb = vbuf_alloc(0);
+    unsigned char hdr[4];
+    size_t  off = 0;
+    size_t  n;
+
+    vbuf_append(vb, "zINSTREAM", 10);
+    do {
+        n = len - off > 65536 ? 65536 : len - off;
+        hdr[0] = (unsigned char)(n >> 24);
+        hdr[1] = (unsigned char)(n >> 16);
+        hdr[2] = (unsigned char)(n >> 8);
+        hdr[3] = (unsigned char)n;
+        vbuf_append(vb, hdr, 4);
+        vbuf_append(vb, data + off, n);
+        off += n;
+    } while (n > 0);
+    return vb;
+}
+
+/* now - monotonic seconds */
+static double now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+ /*
+  * The tests.
+  */
+
+/* test_unchecked_names - avscan_heuristic_unchecked table */
+static void test_unchecked_names(void)
+{
+    static const struct {
+        const char *name;
+        int     want;
+    } cases[] = {
+        {"Heuristics.Encrypted.Zip", 1},
+        {"Heuristics.Encrypted.RAR", 1},
+        {"Heuristics.Encrypted.PDF", 1},
+        {"Heuristics.Limits.Exceeded.MaxFileSize", 1},
+        {"Heuristics.Limits.Exceeded.MaxRecursion", 1},
+        {"Heuristics.Phishing.Email.SpoofedDomain", 0},
+        {"Eicar-Test-Signature", 0},
+        {"Win.Test.EICAR_HDB-1", 0},
+        {"Heuristics.Encrypted", 0},
+        {"", 0},
+    };
+    size_t  i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        UT_EQ_INT(avscan_heuristic_unchecked(cases[i].name), cases[i].want, cases[i].name);
+    UT_EQ_INT(avscan_heuristic_unchecked(NULL), 0, "NULL");
+}
+
+/* test_clamav_bundled - the bundled test signatures in-process */
+static void test_clamav_bundled(void)
+{
+    VBUF   *err = vbuf_alloc(0);
+    VBUF   *vn = vbuf_alloc(0);
+    AVSCAN *av;
+    DIR    *dp;
+    struct dirent *de;
+    char   *big;
+    const char *v;
+    int     fd;
+    int     n;
+    int     found;
+    const char *zipargv[] = {"zip", "-q", "-j", "-P", "secret", NULL, NULL, NULL};
+
+    av = avscan_open("clamav", "", err);
+    UT_CHECK(av != NULL, "open clamav bundled: %s", vbuf_str(err));
+    if (av == NULL)
+        return;
+    v = avscan_version(av);
+    UT_CHECK(strncmp(v, "ClamAV 1.", 9) == 0 && strstr(v, "/test-signatures") != NULL,
+             "version \"%s\"", v);
+    UT_EQ_INT(avscan_signatures(av), 2, "bundled signature count");
+    UT_EQ_INT(entries(var_spool_dir), 0, "no signature files left in spool_dir");
+    avscan_close(av);
+    av = avscan_open("clamav", NULL, err);
+    UT_CHECK(av != NULL, "reopen: %s", vbuf_str(err));
+    if (av == NULL)
+        return;
+
+    /* EICAR in memory */
+    UT_EQ_INT(avscan_scan_mem(av, eicar, strlen(eicar), vn, err), AV_VIRUS, "eicar mem");
+    UT_EQ_STR(vbuf_str(vn), "Eicar-Test-Signature", "eicar mem name");
+
+    /* EICAR in a file whose offset is at the end: scanned from 0, left there */
+    write_file(tpath("eicar.com"), eicar, strlen(eicar));
+    fd = open(tpath("eicar.com"), O_RDONLY);
+    lseek(fd, 0, SEEK_END);
+    UT_EQ_INT(avscan_scan_fd(av, fd, vn, err), AV_VIRUS, "eicar fd");
+    UT_EQ_STR(vbuf_str(vn), "Eicar-Test-Signature", "eicar fd name");
+    UT_EQ_INT(lseek(fd, 0, SEEK_CUR), (long long)strlen(eicar), "fd offset untouched");
+    close(fd);
+
+    /* the ClamAV test file */
+    fd = open(TESTFILES "/clam.exe", O_RDONLY);
+    UT_CHECK(fd >= 0, "open clam.exe: %s", strerror(errno));
+    UT_EQ_INT(avscan_scan_fd(av, fd, vn, err), AV_VIRUS, "clam.exe");
+    UT_EQ_STR(vbuf_str(vn), "ClamAV-Test-File", "clam.exe name");
+    close(fd);
+
+    /* every test file, packed or archived */
+    n = found = 0;
+    if ((dp = opendir(TESTFILES)) != NULL) {
+        while ((de = readdir(dp)) != NULL) {
+            char    path[512];
+            int     r;
+
+            if (de->d_name[0] == '.')
+                continue;
+            snprintf(path, sizeof(path), "%s/%s", TESTFILES, de->d_name);
+            if ((fd = open(path, O_RDONLY)) < 0)
+                continue;
+            n++;
+            r = avscan_scan_fd(av, fd, vn, err);
+            close(fd);
+            if (r == AV_VIRUS && !avscan_heuristic_unchecked(vbuf_str(vn)))
+                found++;
+            else
+                fprintf(stderr, "FAIL? %s: %d %s%s\n", de->d_name, r,
+                        vbuf_str(vn), vbuf_str(err));
+        }
+        closedir(dp);
+    }
+    UT_EQ_INT(n, 44, "test files present");
+    UT_EQ_INT(found, n, "test files detected");
+
+    /* clean text, and nothing at all */
+    write_file(tpath("clean.txt"), "Hello,\nthis is a clean message.\n", 33);
+    UT_EQ_INT(avscan_scan_mem(av, "Hello, world\n", 13, vn, err), AV_CLEAN, "clean mem");
+    UT_EQ_INT(avscan_scan_mem(av, "", 0, vn, err), AV_CLEAN, "empty mem");
+    fd = open(tpath("clean.txt"), O_RDONLY);
+    UT_EQ_INT(avscan_scan_fd(av, fd, vn, err), AV_CLEAN, "clean fd");
+    close(fd);
+
+    /* EICAR at the start of a larger part */
+    big = mymalloc(200000);
+    memset(big, 'a', 200000);
+    memcpy(big, eicar, strlen(eicar));
+    UT_EQ_INT(avscan_scan_mem(av, big, 200000, vn, err), AV_VIRUS, "eicar + padding");
+    myfree(big);
+
+    /* an encrypted archive cannot be inspected */
+    zipargv[5] = tpath("enc.zip");
+    zipargv[6] = tpath("clean.txt");
+    if (run(zipargv) == 0) {
+        fd = open(tpath("enc.zip"), O_RDONLY);
+        UT_EQ_INT(avscan_scan_fd(av, fd, vn, err), AV_VIRUS, "encrypted zip");
+        UT_CHECK(avscan_heuristic_unchecked(vbuf_str(vn)), "encrypted zip name \"%s\"",
+                 vbuf_str(vn));
+        close(fd);
+    } else {
+        printf("note: zip not available, encrypted archive check skipped\n");
+    }
+    avscan_close(av);
+
+    /* limits: a part larger than clamav_max_filesize */
+    set("clamav_max_filesize=1000");
+    av = avscan_open("clamav", "", err);
+    UT_CHECK(av != NULL, "open with small max_filesize: %s", vbuf_str(err));
+    if (av) {
+        big = mymalloc(5000);
+        memset(big, 'b', 5000);
+        UT_EQ_INT(avscan_scan_mem(av, big, 5000, vn, err), AV_VIRUS, "over max_filesize");
+        UT_CHECK(avscan_heuristic_unchecked(vbuf_str(vn)), "over max_filesize name \"%s\"",
+                 vbuf_str(vn));
+        myfree(big);
+        avscan_close(av);
+    }
+    set("clamav_max_filesize=100m");
+
+    vbuf_free(err);
+    vbuf_free(vn);
+}
+
+/* test_clamav_dbdir - an explicit database directory */
+static void test_clamav_dbdir(void)
+{
+    VBUF   *err = vbuf_alloc(0);
+    VBUF   *vn = vbuf_alloc(0);
+    AVSCAN *av;
+    static const char hdb[] = "aa15bcf478d165efd2065190eb473bcb:544:ClamAV-Test-File\n";
+
+    av = avscan_open("clamav", "/nonexistent/postsift-db", err);
+    UT_CHECK(av == NULL, "missing dbdir opened");
+    UT_CHECK(strstr(vbuf_str(err), "cannot load signatures from /nonexistent/postsift-db: ")
+             == vbuf_str(err), "missing dbdir error \"%s\"", vbuf_str(err));
+
+    mkdir(tpath("emptydb"), 0700);
+    av = avscan_open("clamav", tpath("emptydb"), err);
+    UT_CHECK(av == NULL, "empty dbdir opened");
+    UT_CHECK(strncmp(vbuf_str(err), "cannot load signatures from ", 28) == 0,
+             "empty dbdir error \"%s\"", vbuf_str(err));
+
+    mkdir(tpath("db"), 0700);
+    write_file(tpath("db/test.hdb"), hdb, strlen(hdb));
+    av = avscan_open("clamav", tpath("db"), err);
+    UT_CHECK(av != NULL, "dbdir with test.hdb: %s", vbuf_str(err));
+    if (av) {
+        int     fd = open(TESTFILES "/clam.zip", O_RDONLY);
+
+        UT_EQ_INT(avscan_signatures(av), 1, "dbdir signature count");
+        UT_EQ_INT(avscan_scan_fd(av, fd, vn, err), AV_VIRUS, "clam.zip via dbdir");
+        /* a site's own signature keeps libclamav's name */
+        UT_EQ_STR(vbuf_str(vn), "ClamAV-Test-File.UNOFFICIAL", "dbdir name");
+        UT_EQ_INT(avscan_scan_mem(av, eicar, strlen(eicar), vn, err), AV_CLEAN,
+                  "eicar not in this dbdir");
+        close(fd);
+        avscan_close(av);
+    }
+
+    av = avscan_open("clamd:nonsense", "", err);
+    UT_CHECK(av == NULL && strstr(vbuf_str(err), "clamd:unix:/path"), "bad spec: %s",
+             vbuf_str(err));
+    av = avscan_open("clamd:unix:relative.sock", "", err);
+    UT_CHECK(av == NULL, "relative unix path accepted");
+    av = avscan_open("clamd:inet:hostonly", "", err);
+    UT_CHECK(av == NULL, "inet without port accepted");
+    av = avscan_open("clamd:inet:127.0.0.1:1,clamav", "", err);
+    UT_CHECK(av == NULL, "mixed list accepted");
+    av = avscan_open("sophos", "", err);
+    UT_CHECK(av == NULL, "unknown scanner accepted");
+    vbuf_free(err);
+    vbuf_free(vn);
+}
+
+/* test_clamd - the INSTREAM client against the scripted peer */
+static void test_clamd(void)
+{
+    VBUF   *err = vbuf_alloc(0);
+    VBUF   *vn = vbuf_alloc(0);
+    VBUF   *want;
+    VBUF   *got;
+    AVSCAN *av;
+    char    spec[1024];
+    char   *data;
+    pid_t   pid;
+    double  t0;
+    int     fd;
+    int     port;
+    size_t  i;
+
+    data = mymalloc(150000);
+    for (i = 0; i < 150000; i++)
+        data[i] = (char)(i * 7 + 3);
+
+    /* one server: version, framing byte for byte, memory and file */
+    pid = peer_start(listen_unix(tpath("peer.sock")), PEER_FOUND);
+    snprintf(spec, sizeof(spec), "clamd:unix:%s", tpath("peer.sock"));
+    av = avscan_open(spec, "", err);
+    UT_CHECK(av != NULL, "open %s: %s", spec, vbuf_str(err));
+    UT_EQ_STR(avscan_version(av), "clamd ClamAV 1.4.6/27000", "clamd version");
+    UT_EQ_INT(avscan_signatures(av), 0, "clamd signatures");
+    UT_EQ_INT(avscan_scan_mem(av, data, 150000, vn, err), AV_VIRUS, "clamd mem");
+    UT_EQ_STR(vbuf_str(vn), "Eicar-Test-Signature", "clamd virus name");
+    want = instream_bytes(data, 150000);
+    got = read_file(tpath("transcript"));
+    UT_EQ_INT(got->len, want->len, "instream length (3 chunks + end)");
+    UT_CHECK(got->len == want->len && memcmp(got->data, want->data, want->len) == 0,
+             "instream framing differs");
+    vbuf_free(got);
+
+    write_file(tpath("data.bin"), data, 150000);
+    fd = open(tpath("data.bin"), O_RDONLY);
+    lseek(fd, 1234, SEEK_SET);
+    UT_EQ_INT(avscan_scan_fd(av, fd, vn, err), AV_VIRUS, "clamd fd");
+    UT_EQ_INT(lseek(fd, 0, SEEK_CUR), 1234, "clamd fd offset untouched");
+    close(fd);
+    got = read_file(tpath("transcript"));
+    UT_CHECK(got->len == want->len && memcmp(got->data, want->data, want->len) == 0,
+             "instream framing from fd differs");
+    vbuf_free(got);
+    vbuf_free(want);
+
+    /* empty data: just the end marker */
+    UT_EQ_INT(avscan_scan_mem(av, "", 0, vn, err), AV_VIRUS, "clamd empty");
+    got = read_file(tpath("transcript"));
+    UT_EQ_MEM(got->data, got->len, "zINSTREAM\0\0\0\0\0", 14, "empty instream");
+    vbuf_free(got);
+    avscan_close(av);
+
+    /* failover: the first server does not exist */
+    snprintf(spec, sizeof(spec), "clamd:unix:%s, clamd:unix:%s",
+             tpath("none.sock"), tpath("peer.sock"));
+    av = avscan_open(spec, "", err);
+    UT_CHECK(av != NULL, "open failover: %s", vbuf_str(err));
+    UT_EQ_STR(avscan_version(av), "clamd ClamAV 1.4.6/27000", "failover version");
+    UT_EQ_INT(avscan_scan_mem(av, eicar, strlen(eicar), vn, err), AV_VIRUS, "failover scan");
+    UT_EQ_STR(vbuf_str(vn), "Eicar-Test-Signature", "failover name");
+    UT_EQ_INT(avscan_scan_mem(av, eicar, strlen(eicar), vn, err), AV_VIRUS, "failover again");
+    avscan_close(av);
+    peer_stop(pid);
+
+    /* clean answer over TCP */
+    pid = peer_start(listen_tcp(&port), PEER_OK);
+    snprintf(spec, sizeof(spec), "clamd:inet:127.0.0.1:%d", port);
+    av = avscan_open(spec, "", err);
+    UT_CHECK(av != NULL, "open %s: %s", spec, vbuf_str(err));
+    UT_EQ_INT(avscan_scan_mem(av, "hello\n", 6, vn, err), AV_CLEAN, "clamd inet clean");
+    avscan_close(av);
+    peer_stop(pid);
+
+    /* all down: open works, the scan is an error (the message is deferred) */
+    snprintf(spec, sizeof(spec), "clamd:unix:%s clamd:unix:%s",
+             tpath("none.sock"), tpath("none2.sock"));
+    av = avscan_open(spec, "", err);
+    UT_CHECK(av != NULL, "open all down: %s", vbuf_str(err));
+    UT_EQ_STR(avscan_version(av), "clamd (version unknown)", "all down version");
+    UT_EQ_INT(avscan_scan_mem(av, eicar, strlen(eicar), vn, err), AV_ERROR, "all down");
+    UT_CHECK(strncmp(vbuf_str(err), "no clamd server answered: ", 26) == 0
+             && strstr(vbuf_str(err), "none2.sock"), "all down error \"%s\"", vbuf_str(err));
+
+    /* all down, then one comes back: it is retried at once */
+    pid = peer_start(listen_unix(tpath("none2.sock")), PEER_FOUND);
+    UT_EQ_INT(avscan_scan_mem(av, eicar, strlen(eicar), vn, err), AV_VIRUS, "back again");
+    UT_EQ_STR(avscan_version(av), "clamd ClamAV 1.4.6/27000", "version learned late");
+    avscan_close(av);
+    peer_stop(pid);
+
+    /* StreamMaxLength */
+    pid = peer_start(listen_unix(tpath("limit.sock")), PEER_LIMIT);
+    snprintf(spec, sizeof(spec), "clamd:unix:%s", tpath("limit.sock"));
+    av = avscan_open(spec, "", err);
+    UT_EQ_INT(avscan_scan_mem(av, data, 150000, vn, err), AV_ERROR, "size limit");
+    UT_CHECK(strstr(vbuf_str(err), "INSTREAM size limit exceeded") != NULL,
+             "size limit error \"%s\"", vbuf_str(err));
+    avscan_close(av);
+    peer_stop(pid);
+
+    /* a server that never answers: an error within clamd_timeout */
+    set("clamd_timeout=2");
+    pid = peer_start(listen_unix(tpath("silent.sock")), PEER_SILENT);
+    snprintf(spec, sizeof(spec), "clamd:unix:%s", tpath("silent.sock"));
+    av = avscan_open(spec, "", err);
+    t0 = now();
+    UT_EQ_INT(avscan_scan_mem(av, eicar, strlen(eicar), vn, err), AV_ERROR, "silent peer");
+    t0 = now() - t0;
+    UT_CHECK(t0 >= 1.5 && t0 < 4.0, "silent peer took %.2fs", t0);
+    UT_CHECK(strstr(vbuf_str(err), "timed out") != NULL, "silent error \"%s\"",
+             vbuf_str(err));
+    avscan_close(av);
+    peer_stop(pid);
+    set("clamd_timeout=60s");
+
+    myfree(data);
+    vbuf_free(err);
+    vbuf_free(vn);
+}
+
+/* cleanup - remove the test directory */
+static void cleanup(void)
+{
+    static const char *const names[] = {
+        "spool", "eicar.com", "clean.txt", "enc.zip", "emptydb", "db/test.hdb", "db",
+        "peer.sock", "none2.sock", "limit.sock", "silent.sock", "transcript", "data.bin",
+    };
+    size_t  i;
+
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (unlink(tpath(names[i])) < 0)
+            rmdir(tpath(names[i]));
+    if (rmdir(tmpdir) < 0)
+        fprintf(stderr, "note: %s not removed: %s\n", tmpdir, strerror(errno));
+}
+
+int     main(void)
+{
+    char    nameval[600];
+    DIR    *dp;
+    struct dirent *de;
+    int     sysdb = 0;
+
+    UT_BEGIN("test_filter_avscan");
+    msg_init("test_filter_avscan", MSG_STDERR);
+    signal(SIGPIPE, SIG_IGN);
+    config_init();
+    if (mkdtemp(tmpdir) == NULL)
+        msg_fatal("mkdtemp: %s", strerror(errno));
+    snprintf(nameval, sizeof(nameval), "spool_dir=%s/spool", tmpdir);
+    set(nameval);
+
+    test_unchecked_names();
+    /* a system database would take a minute to load: test with none */
+    if ((dp = opendir("/var/lib/clamav")) != NULL) {
+        while ((de = readdir(dp)) != NULL)
+            if (strstr(de->d_name, ".cvd") || strstr(de->d_name, ".cld")
+                || strstr(de->d_name, ".cud"))
+                sysdb = 1;
+        closedir(dp);
+    }
+    if (sysdb)
+        printf("note: /var/lib/clamav has a database; bundled signature checks skipped\n");
+    else
+        test_clamav_bundled();
+    test_clamav_dbdir();
+    test_clamd();
+    cleanup();
+    return ut_done();
+}
