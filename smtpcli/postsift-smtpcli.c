@@ -75,7 +75,8 @@ OPTIONS
         The summary then gives the rate. Sending stops at the first
         failure.
     -v
-        Print the commands sent, and log more on standard error.
+        Print the commands sent as well. Twice: also log protocol detail on
+        standard error.
 EXIT STATUS
     0
         The server accepted the message for every recipient.
@@ -388,8 +389,8 @@ int main(int argc, char **argv)
         vbuf_sprintf_append(line, " (%d of %d messages sent in %.3f s, %.1f msg/s)",
                             nsent, count, secs, secs > 0 ? nsent / secs : 0.0);
     }
-    printf("%s\n", vbuf_str(line));
     smtpcli_quit(cli);
+    printf("%s\n", vbuf_str(line));
 
     smtp_result_free(&res);
     smtp_reply_free(&reply);

@@ -26,6 +26,23 @@
 # postdrop is set-gid and refuses an unlisted MAIL_CONFIG. pf_new adds
 # it there (postconf -e, idempotent) and pf_cleanup takes it out again.
 #
+# Functions (each has a one-line comment below):
+#   counters   check NAME CMD..., ok NAME, fail NAME [WHY], finish, die, note
+#   setup      need_root, need_prog, testroot_init, free_port
+#   postfix    pf_new NAME, pfc ARGS (postconf -c), pf_start, pf_stop, pf_use,
+#              pf_running, pf_reload, pf_log, pf_log_wait, pf_queue_count,
+#              pf_postqueue, pf_flush, wait_queue_empty, pf_reinject_service,
+#              pf_cleanup (also run by the EXIT/INT/TERM trap)
+#   postsift   ps_conf [name=value...], ps_install [options]
+#   sink       sink_start, sink_stop, sink_wait, sink_messages, sink_count,
+#              sink_clear, sink_rcpts, sink_sender, sink_mail_args,
+#              sink_rcpt_args, sink_body
+#   clamd      clamav_testdb DIR, clamd_start, clamd_ping, clamd_stop
+#   messages   send_msg FILE SENDER RCPT..., mk_msg, mk_msg_attach, mk_eicar,
+#              msg_header FILE NAME, msg_body FILE
+# The functions that take an optional NAME act on that instance, else on
+# the current one.
+#
 # Environment: TOP (repo root), BUILD_DIR (build dir, absolute), both set
 # by tests/run; KEEP_TESTROOT=1 keeps $TESTROOT after the test.
 
@@ -102,12 +119,16 @@ finish() {
 _dump_logs() {
 	local d f
 	for d in "${_instances[@]}"; do
-		for f in "$d/maillog" "$d/sink.log" "$d/clamd.log" "$d/filter.log"; do
+		for f in "$d/maillog" "$d/sink.log" "$d/clamd.log" "$d/postsift.log"; do
 			[ -s "$f" ] || continue
 			printf -- '--- tail %s\n' "$f"
 			tail -n 25 "$f" | sed 's/^/    /'
 		done
 	done
+	if [ -s "$TESTROOT/clamd/clamd.log" ]; then
+		printf -- '--- tail %s\n' "$TESTROOT/clamd/clamd.log"
+		tail -n 25 "$TESTROOT/clamd/clamd.log" | sed 's/^/    /'
+	fi
 }
 
 # ---------------------------------------------------------------- setup
@@ -156,10 +177,10 @@ _on_signal() {
 
 # free_port - a loopback TCP port nobody uses, not handed out before
 free_port() {
-	local port used i
+	local port used
 	used=$(awk 'NR > 1 { split($2, a, ":"); print a[2] }' \
 		/proc/net/tcp /proc/net/tcp6 2>/dev/null)
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
 		printf '%s\n' "$used" | grep -qix "$(printf '%04X' "$port")" && continue
 		grep -qx "$port" "$TESTROOT/ports" && continue
@@ -300,6 +321,7 @@ pfc() { postconf -c "$PF_CONF" "$@"; }
 # pf_use NAME - make instance NAME current again
 pf_use() {
 	[ -r "$TESTROOT/$1/env" ] || die "pf_use: no instance $1"
+	# shellcheck disable=SC1090
 	. "$TESTROOT/$1/env"
 }
 
@@ -327,13 +349,13 @@ pf_running() {
 
 # pf_stop [NAME] - stop an instance and wait for its master to exit
 pf_stop() {
-	local d pidf pid i
+	local d pidf pid
 	d=$(_pf_dir "${1:-}")
 	pidf=$d/queue/pid/master.pid
 	[ -r "$pidf" ] || return 0
 	pid=$(tr -dc 0-9 < "$pidf")
 	postfix -c "$d/etc" stop >/dev/null 2>&1
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
 		sleep 0.1
 	done
@@ -423,6 +445,53 @@ _cleanup_all() {
 	TESTROOT=
 }
 
+# ---------------------------------------------------------------- postsift
+
+# ps_conf [name=value...] - write $PF_DIR/postsift.conf for the current
+# instance: private spool and quarantine (owned by $FILTER_USER), log_file
+# $PF_DIR/postsift.log, reinjection to $PF_REINJECT_PORT, sendmail -C
+# $PF_CONF, in-process ClamAV with the test signatures. Each name=value
+# argument is appended (a later line wins). Exports PS_CONF, PS_LOG.
+ps_conf() {
+	local kv
+	mkdir -p "$PF_DIR/ps/spool" "$PF_DIR/ps/quarantine"
+	chown -R "$FILTER_USER" "$PF_DIR/ps"
+	chmod 700 "$PF_DIR/ps/spool" "$PF_DIR/ps/quarantine"
+	[ -d "$TESTROOT/sigs" ] || clamav_testdb "$TESTROOT/sigs" ||
+		die "cannot build test signatures"
+	PS_CONF=$PF_DIR/postsift.conf
+	PS_LOG=$PF_DIR/postsift.log
+	export PS_CONF PS_LOG
+	: >> "$PS_LOG"
+	chown "$FILTER_USER" "$PS_LOG"
+	{
+		echo "# written by tests/integ/lib.sh ps_conf for $TEST_NAME"
+		echo "reinject_target = [127.0.0.1]:$PF_REINJECT_PORT"
+		echo "sendmail_config_directory = $PF_CONF"
+		echo "spool_dir = $PF_DIR/ps/spool"
+		echo "quarantine_dir = $PF_DIR/ps/quarantine"
+		echo "log_file = $PS_LOG"
+		echo "scanner = clamav"
+		echo "clamav_database_directory = $TESTROOT/sigs"
+		echo "myhostname = filter.postsift.test"
+		for kv in "$@"; do
+			echo "${kv%%=*} = ${kv#*=}"
+		done
+	} > "$PS_CONF"
+	chmod 644 "$PS_CONF"
+}
+
+# ps_install [postsift-postfix options] - "postsift-postfix install
+# simple" of $BUILD_DIR/bin/postsift-filter into the current instance,
+# with $PS_CONF, reinjection on $PF_REINJECT_PORT, filtering the
+# submission smtpd; output in $PF_DIR/install.log
+ps_install() {
+	"$TOP/scripts/postsift-postfix" install simple -c "$PF_CONF" \
+		-u "$FILTER_USER" -p "${PS_CONF:-$PF_DIR/postsift.conf}" \
+		-b "$BUILD_DIR/bin/postsift-filter" -r "$PF_REINJECT_PORT" \
+		-l "$PF_SMTP_PORT" "$@" >>"$PF_DIR/install.log" 2>&1
+}
+
 # ---------------------------------------------------------------- sink
 
 # sink_start [NAME] - smtp-sink on 127.0.0.1:$SINK_PORT, one dump file per
@@ -455,6 +524,7 @@ sink_messages() {
 	d=$(_pf_dir "${1:-}")
 	[ -r "$d/sink.pid" ] && pid=$(cat "$d/sink.pid") &&
 		open=$(readlink /proc/"$pid"/fd/* 2>/dev/null)
+	# shellcheck disable=SC2045 # msg.HEX names, oldest first
 	for f in $(ls -tr "$d/sink" 2>/dev/null); do
 		printf '%s\n' "$open" | grep -qxF "$d/sink/$f" && continue
 		echo "$d/sink/$f"
@@ -529,7 +599,7 @@ clamav_testdb() {
 # clamd_start - Debian's clamd in the foreground, private config, unix
 # socket only; exports CLAMD_SOCKET and CLAMAV_TESTDB
 clamd_start() {
-	local d=$TESTROOT/clamd i
+	local d
 	[ -n "$TESTROOT" ] || testroot_init
 	d=$TESTROOT/clamd
 	mkdir -p "$d/tmp"
@@ -555,7 +625,7 @@ EOF
 	CLAMD_SOCKET=$d/clamd.sock
 	CLAMAV_TESTDB=$d/db
 	export CLAMD_SOCKET CLAMAV_TESTDB
-	for i in $(seq 1 300); do
+	for _ in $(seq 1 300); do
 		[ "$(clamd_ping)" = PONG ] && return 0
 		kill -0 "$(cat "$d/clamd.ppid")" 2>/dev/null ||
 			die "clamd died: $(tail -n 5 "$d/clamd.log" "$d/clamd.out")"
@@ -573,12 +643,12 @@ clamd_ping() {
 # clamd_stop
 clamd_stop() { [ -n "$TESTROOT" ] && _clamd_stop_dir "$TESTROOT/clamd"; }
 _clamd_stop_dir() {
-	local pid i
+	local pid
 	[ -r "$1/clamd.ppid" ] || return 0
 	pid=$(cat "$1/clamd.ppid")
 	rm -f "$1/clamd.ppid"
 	kill "$pid" 2>/dev/null
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
