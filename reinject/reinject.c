@@ -58,6 +58,18 @@ static void reinject_set(REINJECT_RESULT *res, int status, const char *dsn,
     va_end(ap);
 }
 
+/* reinject_words - the reply text without its leading enhanced status code,
+ * which pipe(8)'s first line already carries */
+static const char *reinject_words(const SMTP_REPLY *r, VBUF *line)
+{
+    const char *text = smtp_reply_one_line(r, line);
+    size_t n = strlen(r->dsn);
+
+    if (n > 0 && strncmp(text, r->dsn, n) == 0 && text[n] == ' ')
+        return text + n + 1;
+    return text;
+}
+
 /* reinject_from_reply - status and words from an SMTP reply */
 static void reinject_from_reply(REINJECT_RESULT *res, const char *stage,
                                 const char *target, const SMTP_REPLY *r)
@@ -70,8 +82,8 @@ static void reinject_from_reply(REINJECT_RESULT *res, const char *stage,
     if (status == EXIT_DONE)
         status = EXIT_TEMPFAIL, dsn = "4.3.0";
     if (r->code)
-        reinject_set(res, status, dsn, "%s said %d %s (in reply to %s)", target,
-                     r->code, smtp_reply_one_line(r, line), stage);
+        reinject_set(res, status, dsn, "%s said %d %s %s (in reply to %s)", target,
+                     r->code, r->dsn, reinject_words(r, line), stage);
     else
         reinject_set(res, status, dsn, "%s", smtp_reply_one_line(r, line));
     vbuf_free(line);
@@ -117,7 +129,7 @@ static void reinject_smtp(const char *target, const SMTP_ENVELOPE *env,
         VBUF *line = vbuf_alloc(REINJECT_TEXT_MAX);
 
         smtp_queue_id(&sres.data, res->queue_id);
-        reinject_set(res, EXIT_DONE, "2.0.0", "%s", smtp_reply_one_line(&sres.data, line));
+        reinject_set(res, EXIT_DONE, sres.data.dsn, "%s", reinject_words(&sres.data, line));
         vbuf_free(line);
         smtpcli_quit(cli);
     } else if (sres.mail.code != 250 && sres.mail.code / 100 != 2) {
