@@ -42,6 +42,11 @@ char *var_sendmail_path;
 char *var_smtp_helo_name;
 char *var_smtpd_listen;
 long  var_smtpd_timeout;
+long  var_smtpd_data_deadline;
+long  var_smtpd_workers;
+long  var_smtpd_max_sessions;
+char *var_smtpd_pid_file;
+long  var_signature_check_interval;
 char *var_spool_dir;
 char *var_syslog_name;
 char *var_unchecked_action;
@@ -119,12 +124,22 @@ const CFG_PARAM config_params[] = {
      "Postfix configuration directory passed to sendmail -C (multi-instance Postfix)"},
     {"sendmail_path", CFG_STR, "/usr/sbin/sendmail", &var_sendmail_path, 0, 0,
      "the Postfix sendmail command used when reinject_target is sendmail"},
+    {"signature_check_interval", CFG_TIME, "60s", &var_signature_check_interval, 1, 0,
+     "how often the smtpd daemon checks the signature directory for changes"},
     {"smtp_helo_name", CFG_STR, "$myhostname", &var_smtp_helo_name, 0, 0,
      "EHLO name used when reinjecting by SMTP"},
+    {"smtpd_data_deadline", CFG_TIME, "3600s", &var_smtpd_data_deadline, 1, 0,
+     "time limit for a whole DATA phase from the client"},
     {"smtpd_listen", CFG_STR, "127.0.0.1:10025", &var_smtpd_listen, 0, 0,
      "listen address(es) of the smtpd daemon"},
+    {"smtpd_max_sessions", CFG_INT, "100", &var_smtpd_max_sessions, 1, 0,
+     "sessions a daemon worker serves before it is replaced"},
+    {"smtpd_pid_file", CFG_STR, "/run/postsift/postsift-filter.pid", &var_smtpd_pid_file, 0, 0,
+     "pid file of the smtpd daemon"},
     {"smtpd_timeout", CFG_TIME, "300s", &var_smtpd_timeout, 1, 0,
      "time limit for each SMTP command and data block from the client"},
+    {"smtpd_workers", CFG_INT, "8", &var_smtpd_workers, 1, 1000,
+     "worker processes of the smtpd daemon (the most concurrent sessions)"},
     {"spool_dir", CFG_STR, "/var/spool/postsift/spool", &var_spool_dir, 0, 0,
      "private directory for messages being scanned"},
     {"syslog_name", CFG_STR, "postsift", &var_syslog_name, 0, 0,

@@ -50,6 +50,11 @@ extern long  var_pipe_deadline;
 extern char *var_smtpd_listen;
 extern long  var_smtpd_timeout;
 extern long  var_max_trace_headers;
+extern long  var_smtpd_data_deadline;     /* whole DATA phase, seconds */
+extern long  var_smtpd_workers;           /* daemon worker processes */
+extern long  var_smtpd_max_sessions;      /* sessions per worker before it is recycled */
+extern char *var_smtpd_pid_file;
+extern long  var_signature_check_interval; /* seconds between cl_statchkdir checks */
 
 /* identity and logging */
 extern char *var_myhostname;
