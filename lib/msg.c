@@ -17,6 +17,7 @@ int msg_verbose;
 static char msg_prog[64] = "postsift";
 static char msg_ident[128] = "postsift/postsift";
 static char msg_syslog_base[64] = "postsift";
+static char msg_host[128];
 static int msg_flags = MSG_SYSLOG;
 static int msg_fatal_status = 75;
 static int msg_logfd = -1;
@@ -67,6 +68,12 @@ void msg_set_syslog_name(const char *name)
         snprintf(msg_syslog_base, sizeof(msg_syslog_base), "%s", name);
         msg_reident();
     }
+}
+
+/* msg_set_hostname - host name for log_file lines */
+void msg_set_hostname(const char *name)
+{
+    snprintf(msg_host, sizeof(msg_host), "%s", name ? name : "");
 }
 
 /* msg_set_logfile - append lines to this file instead of syslog */
@@ -140,7 +147,10 @@ void msg_vlog(int level, const char *fmt, va_list ap)
         time_t now = time(NULL);
         struct tm tm;
 
-        gethostname(host, sizeof(host) - 1);
+        if (msg_host[0])
+            snprintf(host, sizeof(host), "%s", msg_host);
+        else
+            gethostname(host, sizeof(host) - 1);
         strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", localtime_r(&now, &tm));
         len = snprintf(line, sizeof(line), "%s %s %s[%ld]: %s%s\n", stamp, host,
                        msg_ident, (long)getpid(), level_name[level], text);

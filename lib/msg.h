@@ -31,6 +31,8 @@ void msg_set_flags(int flags);
 int msg_get_flags(void);
 void msg_set_logfile(const char *path);
 void msg_set_syslog_name(const char *name);
+/* msg_set_hostname - the host name in log_file lines (default: gethostname) */
+void msg_set_hostname(const char *name);
 const char *msg_program(void);
 void msg_set_fatal_status(int status);
 void msg_set_cleanup(void (*fn)(void));

@@ -71,6 +71,7 @@ int prog_configure(const PROG_OPTS *po, VBUF *err)
     if (config_finish(err) < 0)
         return -1;
     msg_set_syslog_name(var_syslog_name);
+    msg_set_hostname(var_myhostname);
     if (var_log_file && *var_log_file)
         msg_set_logfile(var_log_file);
     return 0;

@@ -50,7 +50,7 @@ OPTIONS
     --release id
         Send a quarantined message on and remove it from the quarantine.
     --list
-        List the quarantine: id, time, sender, recipients, verdict, reason.
+        List the quarantine: id, sender, recipients, verdict, reason.
     -v
         Log more; repeat for more still.
 EXIT STATUS
