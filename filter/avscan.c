@@ -83,6 +83,9 @@ struct AVSCAN {
     struct cl_scan_options options;
     unsigned int sigs;                  /* as cl_load() counted them */
     int     bundled;                    /* the bundled test signatures */
+    int     auto_dir;                   /* no clamav_database_directory given */
+    int     watching;                   /* dbstat holds cl_statinidir() state */
+    struct cl_stat dbstat;              /* the loaded directory, for avscan_changed() */
     /* clamd */
     CLAMD_SERVER *servers;
     int     nservers;
@@ -310,6 +313,19 @@ out:
     return ret;
 }
 
+/* avscan_watch - remember the state of the loaded directory (cl_statinidir)
+ * for avscan_changed(); a failure only means changes go unnoticed */
+static void avscan_watch(AVSCAN *av, const char *dir)
+{
+    cl_error_t ret;
+
+    memset(&av->dbstat, 0, sizeof(av->dbstat));
+    if ((ret = cl_statinidir(dir, &av->dbstat)) == CL_SUCCESS)
+        av->watching = 1;
+    else
+        msg_warn("cannot watch %s for signature updates: %s", dir, cl_strerror(ret));
+}
+
 /* avscan_clamav_open - engine, limits, signatures, compile */
 static int avscan_clamav_open(AVSCAN *av, const char *dbdir, VBUF *err)
 {
@@ -342,11 +358,16 @@ static int avscan_clamav_open(AVSCAN *av, const char *dbdir, VBUF *err)
     if (dbdir && *dbdir) {
         if (avscan_load_dir(av, dbdir, err) < 0)
             return -1;
+        avscan_watch(av, dbdir);
     } else if (avscan_has_database(AVSCAN_SYSTEM_DBDIR)) {
+        av->auto_dir = 1;
         if (avscan_load_dir(av, AVSCAN_SYSTEM_DBDIR, err) < 0)
             return -1;
-    } else if (avscan_load_bundled(av, err) < 0) {
-        return -1;
+        avscan_watch(av, AVSCAN_SYSTEM_DBDIR);
+    } else {
+        av->auto_dir = 1;
+        if (avscan_load_bundled(av, err) < 0)
+            return -1;
     }
     cl_engine_set_clcb_virus_found(e, avscan_found);
     if ((ret = cl_engine_compile(e)) != CL_SUCCESS) {
@@ -957,12 +978,27 @@ unsigned long avscan_signatures(const AVSCAN *av)
 }
 
 /* avscan_close - free the engine or the server list */
+/* avscan_changed - has the signature directory changed since the load */
+int avscan_changed(AVSCAN *av)
+{
+    if (av->kind != AVSCAN_CLAMAV)
+        return 0;
+    if (av->bundled)
+        return av->auto_dir && avscan_has_database(AVSCAN_SYSTEM_DBDIR);
+    if (!av->watching)
+        return 0;
+    /* 1 is a change; an error (the directory went away) is one too */
+    return cl_statchkdir(&av->dbstat) != 0;
+}
+
 void avscan_close(AVSCAN *av)
 {
     int     i;
 
     if (av == NULL)
         return;
+    if (av->watching)
+        cl_statfree(&av->dbstat);
     if (av->engine)
         cl_engine_free(av->engine);
     for (i = 0; i < av->nservers; i++) {

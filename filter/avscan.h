@@ -43,6 +43,13 @@ const char *avscan_version(AVSCAN *av);
 /* avscan_signatures - number of loaded signatures (0 for clamd) */
 unsigned long avscan_signatures(const AVSCAN *av);
 
+/* avscan_changed - 1 when the signatures on disk differ from the loaded
+ * ones (cl_statchkdir() of the loaded directory; with the bundled test
+ * signatures, a database appeared in the system directory), so that a
+ * long-running process should load a new AVSCAN; 0 otherwise, and always 0
+ * for clamd, which reloads by itself */
+int avscan_changed(AVSCAN *av);
+
 void avscan_close(AVSCAN *av);
 
 /* avscan_heuristic_unchecked - 1 when a detection name means "could not be

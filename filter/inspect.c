@@ -88,6 +88,12 @@ const char *inspector_engine(INSPECTOR *in)
     return avscan_version(in->avscan);
 }
 
+/* inspector_avscan - the malware scanner */
+AVSCAN *inspector_avscan(INSPECTOR *in)
+{
+    return in->avscan;
+}
+
 /* inspect_result_init - a clean result with its buffers */
 void inspect_result_init(INSPECT_RESULT *res)
 {

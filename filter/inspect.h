@@ -34,6 +34,10 @@ void inspector_close(INSPECTOR *in);
 /* inspector_engine - the scanner's version text for X-Virus-Scanned */
 const char *inspector_engine(INSPECTOR *in);
 
+/* inspector_avscan - the malware scanner, for its signature count and
+ * avscan_changed() (the daemon's reload) */
+AVSCAN *inspector_avscan(INSPECTOR *in);
+
 void inspect_result_init(INSPECT_RESULT *res);
 void inspect_result_free(INSPECT_RESULT *res);
 

@@ -6,7 +6,8 @@
 # flushed the mail is delivered exactly once. Faults: reinjection smtpd
 # down, unreadable signature directory, unknown setting, unwritable spool
 # (root-owned, and ours but read-only), the filter killed by SIGKILL while
-# it hangs on a silent clamd socket, a usage error in the pipe argv.
+# it hangs on a silent clamd socket, pipe_deadline and clamd_timeout
+# passed on that socket, a usage error in the pipe argv.
 
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -41,11 +42,16 @@ wait_for() {
 	done
 }
 
-# submit TAG - a clean message to fault-TAG@example.net; sets RCPT, EML
+# submit TAG [ATTACHMENT] - a clean message to fault-TAG@example.net
+# (with ATTACHMENT: multipart, the file base64); sets RCPT, EML
 submit() {
 	RCPT=fault-$1@example.net
 	EML=$PF_DIR/$1.eml
-	mk_msg "$EML" "fault $1"
+	if [ -n "${2:-}" ]; then
+		mk_msg_attach "$EML" "$2"
+	else
+		mk_msg "$EML" "fault $1"
+	fi
 	check "$1: submission" send_msg "$EML" sender@example.com "$RCPT"
 }
 
@@ -102,7 +108,7 @@ pfc -M# "127.0.0.1:$PF_REINJECT_PORT/inet" || fail "a: disable the reinjection s
 pf_reload
 check "a: reinjection port closed" wait_for 10 eval "! nc -z 127.0.0.1 $PF_REINJECT_PORT"
 submit a
-expect_deferred a 4.4.1 "4.4.1 cannot reinject to [127.0.0.1]:$PF_REINJECT_PORT"
+expect_deferred a 4.4.1 "cannot reinject to [127.0.0.1]:$PF_REINJECT_PORT"
 pf_reinject_service
 pf_reload
 check "a: reinjection port back" pf_wait_port "$PF_REINJECT_PORT" 10
@@ -172,18 +178,42 @@ for pid in $(filter_pids); do
 	kill -9 "$pid"
 done
 expect_deferred e 4.3.0 "signal 9"
-kill "$nc_pid" 2>/dev/null
-wait "$nc_pid" 2>/dev/null
 expect_delivered e
 note "e: $((SECONDS - t))s"
 
+# g. The same silent clamd, pipe_deadline 3s: the filter gives up itself.
+t=$SECONDS
+ps_conf "scanner=clamd:unix:$SILENT" "clamd_timeout=300s" "pipe_deadline=3s"
+submit g
+expect_deferred g 4.4.7 "pipe_deadline exceeded"
+ps_conf
+expect_delivered g
+note "g: $((SECONDS - t))s"
+
+# h. The same silent clamd, clamd_timeout 2s: a scanner error, deferred.
+t=$SECONDS
+ps_conf "scanner=clamd:unix:$SILENT" "clamd_timeout=2s"
+submit h
+expect_deferred h 4.3.0 "$SILENT"
+check "h: logged verdict=error, action=defer" \
+	eval "grep -F 'to=<$RCPT>' '$PS_LOG' | grep -q 'verdict=error, action=defer'"
+ps_conf
+expect_delivered h
+note "h: $((SECONDS - t))s"
+kill "$nc_pid" 2>/dev/null
+wait "$nc_pid" 2>/dev/null
+
 # f. A usage error in the pipe argv (no -f): exit 75, 4.3.5, not a bounce.
+# The filter exits before reading stdin; the message is larger than a
+# pipe buffer, so pipe(8) also sees EPIPE, and must still defer.
 t=$SECONDS
 bad=$(printf '%s\n' "$PIPE_ENTRY" | sed 's/ -f \${sender}//')
 [ "$bad" != "$PIPE_ENTRY" ] || fail "f: argv without -f" "no -f \${sender} in: $PIPE_ENTRY"
 pfc -M "postsift/unix=$bad" || fail "f: postconf -M"
 pf_reload
-submit f
+head -c 300000 /dev/urandom > "$PF_DIR/random.dat"
+submit f "$PF_DIR/random.dat"
+check "f: message larger than a pipe buffer" test "$(stat -c %s "$EML")" -gt 200000
 expect_deferred f 4.3.5 "missing -f sender"
 pfc -M "postsift/unix=$PIPE_ENTRY" || fail "f: restore postconf -M"
 pf_reload
