@@ -5,6 +5,7 @@ NAME
 SYNOPSIS
     postsift-filter -m pipe [-v] [-c config] [-o name=value]... [-q queue_id]
         [-X attr=value]... [-O orcpt]... -f sender -- recipient...
+    postsift-filter -m smtpd [-d [-F]] [-v] [-c config] [-o name=value]...
     postsift-filter [-c config] [-o name=value]... -n [-a]
 DESCRIPTION
     postsift-filter is the content filter of the postsift toolkit. In pipe
@@ -55,8 +56,10 @@ OPTIONS
         helo, proto (pipe(8): ${client_address}, ${client_hostname},
         ${client_helo}, ${client_protocol}). Empty values are ignored.
     -O orcpt
-        The original recipient of the n-th recipient (pipe(8):
-        -O${original_recipient}), passed on as ORCPT.
+        The original recipient of the n-th recipient, passed on as ORCPT
+        (rfc822; is added when the value has no address type). pipe(8):
+        -O=${original_recipient}, which pipe(8) repeats once per recipient;
+        a leading = is dropped, and an empty value sends no ORCPT.
     -v
         Log each part inspected; repeat for more.
 EXIT STATUS
@@ -94,16 +97,20 @@ SEE ALSO
  * and decide.c, shared with the smtpd mode.
  */
 #include <errno.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "filter/daemon.h"
 #include "filter/decide.h"
 #include "filter/inspect.h"
+#include "filter/smtpd.h"
 #include "filter/verdict.h"
 #include "lib/config.h"
 #include "lib/exitpolicy.h"
@@ -116,7 +123,8 @@ SEE ALSO
 #include "reinject/reinject.h"
 
 #define USAGE "usage: postsift-filter -m pipe [-v] [-c config] [-o name=value]... " \
-    "[-q queue_id] [-X attr=value]... [-O orcpt]... -f sender -- recipient..."
+    "[-q queue_id] [-X attr=value]... [-O orcpt]... -f sender -- recipient... | " \
+    "postsift-filter -m smtpd [-d [-F]] [-v] [-c config] [-o name=value]..."
 
 typedef struct PIPE_ARGS {
     const char *sender;
@@ -234,8 +242,10 @@ static void log_result(const PIPE_ARGS *pa, long long size, const DECISION *d,
         vbuf_sprintf_append(line, "%s<%s>", i ? "," : "", pa->rcpts[i]);
     vbuf_sprintf_append(line, ", size=%lld, verdict=%s, action=%s", size,
                         verdict_names[d->verdict], action_names[d->action]);
-    if (*vbuf_str(d->detail))
-        vbuf_sprintf_append(line, ", detail=\"%s\"", vbuf_str(d->detail));
+    if (*vbuf_str(d->detail)) {
+        vbuf_strcat(line, ", detail=");
+        vbuf_quote_append(line, vbuf_str(d->detail));
+    }
     vbuf_sprintf_append(line, ", queued_as=%s, delay=%.2f, status=%s (%s)",
                         queued_as && *queued_as ? queued_as : "-", elapsed(), status, why);
     msg_info("%s", vbuf_str(line));
@@ -364,29 +374,66 @@ static void set_xforward(PIPE_ARGS *pa, const char *arg)
         usage("-X: unknown attribute (use addr, name, helo or proto)");
 }
 
+/* spawn_session - -m smtpd without -d: one SMTP session on stdin/stdout
+ * (spawn(8)); stderr is the socket too, so nothing is written there */
+static int spawn_session(void)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof(ss);
+    char host[NI_MAXHOST] = "unknown", port[NI_MAXSERV] = "";
+    SMTPD_PEER peer;
+    INSPECTOR *in = NULL;
+    VBUF *err = vbuf_alloc(4096);
+
+    if (getpeername(STDIN_FILENO, (struct sockaddr *)&ss, &sslen) == 0)
+        (void)getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host), port,
+                          sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+    peer.addr = host;
+    peer.port = port;
+    if (geteuid() == 0) {
+        msg_warn("postsift-filter must not run as root; set user= in the master.cf spawn entry");
+        vbuf_sprintf(err, "postsift-filter runs as root");
+    } else if ((in = inspector_open(err)) == NULL) {
+        msg_warn("%s", vbuf_str(err));
+    }
+    smtpd_session(STDIN_FILENO, STDOUT_FILENO, &peer, in, vbuf_str(err));
+    inspector_close(in);
+    vbuf_free(err);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     PROG_OPTS po;
     PIPE_ARGS pa;
     VBUF *err;
     const char *mode = NULL;
-    int ch, print_config = 0, print_all = 0;
+    int ch, print_config = 0, print_all = 0, daemon_mode = 0, foreground = 0;
+    int to_stderr = isatty(STDERR_FILENO);
 
     clock_gettime(CLOCK_MONOTONIC, &start_time);
     prog_hygiene();
-    msg_init(argv[0], MSG_SYSLOG | (isatty(2) ? MSG_STDERR : 0));
+    /* Under spawn(8) stderr is the socket: never log there unless it is
+     * a terminal (a person trying the program by hand). */
+    msg_init(argv[0], MSG_SYSLOG | (to_stderr ? MSG_STDERR : 0));
     msg_set_fatal_status(EXIT_TEMPFAIL);
     prog_opts_init(&po);
     memset(&pa, 0, sizeof(pa));
     err = vbuf_alloc(4096);
 
-    while ((ch = getopt(argc, argv, "ac:f:m:no:q:vX:O:")) != -1) {
+    while ((ch = getopt(argc, argv, "ac:dFf:m:no:q:vX:O:")) != -1) {
         switch (ch) {
         case 'a':
             print_all = 1;
             break;
         case 'c':
             prog_opts_config(&po, optarg);
+            break;
+        case 'd':
+            daemon_mode = 1;
+            break;
+        case 'F':
+            foreground = 1;
             break;
         case 'f':
             pa.sender = optarg;
@@ -410,8 +457,11 @@ int main(int argc, char **argv)
             set_xforward(&pa, optarg);
             break;
         case 'O':
+            /* -O=${original_recipient}: pipe(8) repeats the argument once
+             * per recipient; the '=' keeps an empty value from taking the
+             * next argument as its own */
             pa.orcpts = myrealloc(pa.orcpts, (size_t)(pa.norcpt + 1) * sizeof(char *));
-            pa.orcpts[pa.norcpt++] = optarg;
+            pa.orcpts[pa.norcpt++] = optarg + (*optarg == '=');
             break;
         default:
             usage(NULL);
@@ -430,9 +480,16 @@ int main(int argc, char **argv)
         return 0;
     }
     if (mode == NULL)
-        usage("missing -m pipe");
+        usage("missing -m pipe or -m smtpd");
+    if (strcmp(mode, "smtpd") == 0) {
+        if (daemon_mode)
+            return daemon_main(&po, foreground);
+        return spawn_session();
+    }
     if (strcmp(mode, "pipe") != 0)
-        usage("unknown mode (this version has -m pipe)");
+        usage("unknown mode (use -m pipe or -m smtpd)");
+    if (daemon_mode || foreground)
+        usage("-d and -F go with -m smtpd");
     if (pa.sender == NULL)
         usage("missing -f sender");
     if (optind >= argc)

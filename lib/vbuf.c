@@ -93,6 +93,29 @@ int vbuf_strcpy(VBUF *vb, const char *s)
     return vbuf_strcat(vb, s);
 }
 
+/* vbuf_quote_append - a quoted, escaped string for logs */
+int vbuf_quote_append(VBUF *vb, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *p;
+    int ret = vbuf_addch(vb, '"');
+
+    for (p = (const unsigned char *)s; ret == 0 && *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            ret = vbuf_addch(vb, '\\');
+            if (ret == 0)
+                ret = vbuf_addch(vb, *p);
+        } else if (*p < 0x20 || *p == 0x7f) {
+            char esc[4] = {'\\', 'x', hex[*p >> 4], hex[*p & 15]};
+
+            ret = vbuf_append(vb, esc, sizeof(esc));
+        } else {
+            ret = vbuf_addch(vb, *p);
+        }
+    }
+    return ret == 0 ? vbuf_addch(vb, '"') : ret;
+}
+
 /* vbuf_vsprintf_append - formatted append */
 int vbuf_vsprintf_append(VBUF *vb, const char *fmt, va_list ap)
 {

@@ -35,6 +35,10 @@ int     vbuf_sprintf(VBUF *vb, const char *fmt, ...) PS_PRINTF(2, 3);
 int     vbuf_sprintf_append(VBUF *vb, const char *fmt, ...) PS_PRINTF(2, 3);
 int     vbuf_vsprintf_append(VBUF *vb, const char *fmt, va_list ap);
 void    vbuf_truncate(VBUF *vb, size_t len);
+/* vbuf_quote_append - s in double quotes for a log line: '"' and '\\' get a
+ * backslash, control bytes become \xHH (UTF-8 stays as it is), so that a
+ * line is always split by its quotes the same way */
+int     vbuf_quote_append(VBUF *vb, const char *s);
 
 #define vbuf_str(vb)         ((const char *)(vb)->data)
 #define vbuf_len(vb)         ((vb)->len)

@@ -178,6 +178,7 @@ static int list(void)
     DIR *dir = opendir(var_quarantine_dir);
     struct dirent *de;
     VBUF *err = vbuf_alloc(4096);
+    VBUF *quoted = vbuf_alloc(4096);
     int count = 0;
 
     if (dir == NULL)
@@ -195,13 +196,15 @@ static int list(void)
         printf("%s from=<%s> to=", de->d_name, qe.env.sender);
         for (i = 0; i < qe.env.nrcpt; i++)
             printf("%s<%s>", i ? "," : "", qe.env.rcpt[i].addr);
-        printf(" verdict=%s reason=\"%s\"\n", qe.verdict ? qe.verdict : "-",
-               qe.reason ? qe.reason : "");
+        vbuf_reset(quoted);
+        vbuf_quote_append(quoted, qe.reason ? qe.reason : "");
+        printf(" verdict=%s reason=%s\n", qe.verdict ? qe.verdict : "-", vbuf_str(quoted));
         quarantine_close(&qe);
         count++;
     }
     closedir(dir);
     vbuf_free(err);
+    vbuf_free(quoted);
     if (count == 0)
         printf("quarantine %s is empty\n", var_quarantine_dir);
     return 0;

@@ -74,7 +74,7 @@ check "install prints its postconf commands" grep -q "postconf -c $PF_CONF -M" "
 check "install reloads the running instance" grep -q "reload" "$PF_DIR/pp.out"
 check "state saved" test -s "$PF_CONF/postsift-postfix.saved"
 check "pipe service added" eval "pfc -M postsift/unix | grep -q 'pipe flags=Rq user=$FILTER_USER null_sender= argv=$fake -m pipe -c $conf'"
-check "pipe argv has the macros" eval "pfc -M postsift/unix | grep -qF -- '-q \${queue_id} -X addr=\${client_address} -X helo=\${client_helo} -X name=\${client_hostname} -X proto=\${client_protocol} -f \${sender} -- \${recipient}'"
+check "pipe argv has the macros" eval "pfc -M postsift/unix | grep -qF -- '-q \${queue_id} -X addr=\${client_address} -X helo=\${client_helo} -X name=\${client_hostname} -X proto=\${client_protocol} -O=\${original_recipient} -f \${sender} -- \${recipient}'"
 check "pipe argv has the reinject port" eval "pfc -M postsift/unix | grep -qF -- '-o reinject_target=[127.0.0.1]:$PF_REINJECT_PORT'"
 check "reinjection smtpd added" eval "pfc -M 127.0.0.1:$PF_REINJECT_PORT/inet | grep -q 'smtpd -o content_filter= -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks,no_milters'"
 check "content_filter on the listening smtpd" test "$(pfc -Ph "$PF_SMTP_PORT/inet/content_filter" 2>/dev/null)" = postsift:dummy

@@ -81,6 +81,26 @@ for f in $(sink_messages); do
 done
 sink_clear
 
+# --- ORCPT: the address before the alias rewrite survives the filter -------
+# virtual_alias_maps rewrites the recipient before the filter; the 10026
+# smtpd sees only the new address, so the sink can see the original one in
+# ORCPT only when the filter passed it on (-O=${original_recipient}).
+printf 'alias@example.net real@example.net\n' > "$PF_DIR/valias"
+postmap "$PF_DIR/valias"
+pfc -e "virtual_alias_maps=hash:$PF_DIR/valias"
+pf_reload
+mk_msg "$PF_DIR/orcpt.eml" "orcpt"
+check "orcpt: submitted" send_msg "$PF_DIR/orcpt.eml" sender@example.com alias@example.net
+check "orcpt: delivered" sink_wait 1 30
+m=$(sink_messages | head -n 1)
+check "orcpt: delivered to the rewritten address" test "$(sink_rcpts "$m")" = real@example.net
+check "orcpt: ORCPT is the address before the rewrite" \
+	eval "sink_rcpt_args '$m' | grep -qi 'ORCPT=rfc822;alias@example.net'"
+pfc -X virtual_alias_maps
+pf_reload
+wait_queue_empty 20
+sink_clear
+
 # --- a banned executable bounces with 5.7.1 --------------------------------
 cp /bin/true "$PF_DIR/elf"
 mk_msg_attach "$PF_DIR/banned.eml" "$PF_DIR/elf" invoice.pdf.exe application/pdf
@@ -94,7 +114,7 @@ check "banned: DSN status 5.7.1" grep -q '^Status: 5\.7\.1' "${dsn:-/dev/null}"
 check "banned: DSN names the double extension" grep -q 'invoice.pdf.exe' "${dsn:-/dev/null}"
 check "banned: never delivered to the recipient" \
 	test -z "$(for f in $(sink_messages); do sink_rcpts "$f"; done | grep -x brcpt@example.net)"
-check "banned: log line" grep -q 'verdict=banned, action=reject, detail="banned name "invoice.pdf.exe"' "$PS_LOG"
+check "banned: log line" grep -q 'verdict=banned, action=reject, detail="banned name \\"invoice.pdf.exe\\"' "$PS_LOG"
 check "banned: pipe bounced with 5.7.1" pf_log_wait 'to=<brcpt@example.net>, relay=postsift, .*dsn=5\.7\.1, status=bounced \(message content rejected: banned' 5
 sink_clear
 

@@ -149,6 +149,36 @@ static void test_growth(void)
     vbuf_free(vb);
 }
 
+/* test_quote - log quoting: the quotes always delimit the value */
+static void test_quote(void)
+{
+    static const struct {
+        const char *in;
+        const char *out;
+    } cases[] = {
+        {"", "\"\""},
+        {"plain text", "\"plain text\""},
+        {"banned name \"invoice.pdf.exe\"", "\"banned name \\\"invoice.pdf.exe\\\"\""},
+        {"back\\slash", "\"back\\\\slash\""},
+        {"tab\tnl\ncr\r", "\"tab\\x09nl\\x0Acr\\x0D\""},
+        {"del\x7f", "\"del\\x7F\""},
+        {"caf\xc3\xa9.exe", "\"caf\xc3\xa9.exe\""},
+    };
+    VBUF *vb = vbuf_alloc(1024);
+    VBUF *small = vbuf_alloc(8);
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        vbuf_strcpy(vb, "x=");
+        UT_EQ_INT(vbuf_quote_append(vb, cases[i].in), 0, cases[i].out);
+        UT_EQ_STR(vbuf_str(vb) + 2, cases[i].out, cases[i].out);
+    }
+    UT_EQ_INT(vbuf_quote_append(small, "far too long"), -1, "quote past the cap fails");
+    UT_CHECK(small->overflow, "quote past the cap marks overflow");
+    vbuf_free(vb);
+    vbuf_free(small);
+}
+
 /* main - run every test */
 int main(void)
 {
@@ -157,5 +187,6 @@ int main(void)
     test_overflow_sticky();
     test_sprintf();
     test_growth();
+    test_quote();
     return ut_done();
 }
