@@ -10,6 +10,10 @@
  * signature_check_interval, loads new settings and signatures beside the
  * old ones; new workers get the new engine, old workers finish their
  * sessions and exit; no connection is refused or tempfailed meanwhile.
+ * Signals: the master takes SIGTERM/SIGINT (drain; twice: kill) and
+ * SIGHUP (reload); workers take SIGTERM (drain: smtpd_shutdown) and
+ * SIGUSR1 (retire after a reload: stop accepting, session ends normally).
+ * Started by a user other than root, daemon_user must be that user.
  */
 #ifndef POSTSIFT_DAEMON_H
 #define POSTSIFT_DAEMON_H

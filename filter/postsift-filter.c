@@ -31,12 +31,37 @@ DESCRIPTION
     where postsift-reinject --release sends it on; defer makes Postfix try
     again later.
 
-    One line is logged per message, with the Postfix queue id:
-    QUEUE_ID: from=<sender>, to=<recipient>, size=N, verdict=V, action=A,
-    detail=..., queued_as=ID, delay=S, status=...
+    In smtpd mode postsift-filter is an SMTP server for the FILTER_README
+    advanced design (a Postfix smtp transport, usually "scan", delivers to
+    it on 127.0.0.1:10025) and for SMTPD_PROXY_README's before-queue
+    smtpd_proxy_filter. MAIL and RCPT are relayed in lock-step to
+    reinject_target, so that recipient replies come from the real Postfix;
+    DATA is spooled, ending only at <CRLF>.<CRLF>, inspected exactly as in
+    pipe mode, and on pass or tag streamed on; the downstream's final reply
+    goes back to the client. A policy reject is 554 5.7.1 (before the
+    queue it reaches the remote client, so nothing bounces), discard and
+    quarantine are a 250 that says so, anything else is 451: never 5xx
+    for our own failures. Without -d it serves one session on standard
+    input and output, as spawn(8) runs it; standard error is then the
+    socket, and nothing is ever written there. With -d it is a daemon: it
+    binds smtpd_listen, loads the scanner once, drops to daemon_user and
+    serves through smtpd_workers worker processes (see DAEMON below).
+
+    One line is logged per message, with the Postfix queue id (in smtpd
+    mode from XFORWARD IDENT, and the client from XFORWARD NAME/ADDR):
+    QUEUE_ID: [client=NAME[ADDR], ]from=<sender>, to=<recipient>, size=N,
+    verdict=V, action=A, detail="...", queued_as=ID, delay=S, status=...
 OPTIONS
     -m pipe
-        Pipe mode (the only mode of this version).
+        Pipe mode: the simple design, run by pipe(8).
+    -m smtpd
+        SMTP server mode: one session on stdin/stdout (spawn(8)), or with
+        -d the daemon.
+    -d
+        With -m smtpd: run as the daemon.
+    -F
+        With -d: stay in the foreground (systemd Type=simple, tests); log
+        to stderr as well when it is a terminal.
     -c config
         Read settings from this file instead of /etc/postsift/postsift.conf.
     -o name=value
@@ -75,6 +100,26 @@ EXIT STATUS
         spool, a scanner that cannot be loaded or answer, pipe_deadline
         passed, a 4xx or no answer from the reinjection smtpd, a partial
         refusal of the recipients. Postfix keeps the message and retries.
+    The daemon exits 0 after a drain and 75 when it cannot start (bad
+    settings, an address it cannot bind, another daemon on the pid file,
+    a scanner that cannot be loaded).
+DAEMON
+    Started as root, the daemon binds every smtpd_listen address, writes
+    and locks smtpd_pid_file, drops to daemon_user and only then loads the
+    scanner; started as another user, daemon_user must name that user.
+    smtpd_workers processes forked after the load share the engine; each
+    serves smtpd_max_sessions sessions and is replaced. Signals:
+    SIGTERM, SIGINT
+        Drain: no new sessions; idle sessions get 421 at once, a
+        transaction in progress is finished first; then exit 0.
+    SIGHUP
+        Reload the settings and the signatures. The new engine is loaded
+        beside the old one while the old workers keep serving; new workers
+        start on it, then the old ones finish their sessions and exit. No
+        connection is refused meanwhile. A bad configuration or a failed
+        load keeps the old ones. A change of the signature directory,
+        checked every signature_check_interval, does the same.
+    smtpd_listen, daemon_user and smtpd_pid_file need a restart.
 DIAGNOSTICS
     The first line on standard output is an enhanced status code and a
     reason; pipe(8) puts it in the delivery status and the DSN. Problems are
@@ -85,7 +130,9 @@ SECURITY
     and spool files have no name at all (O_TMPFILE, or unlinked at once), so
     nothing is left behind even when the process is killed. Envelope data
     never reaches a shell. pipe(8) does not pass NOTIFY or RET, so they
-    cannot be relayed in pipe mode.
+    cannot be relayed in pipe mode; smtpd mode relays every ESMTP
+    parameter. The daemon never serves as root, and spawn mode refuses
+    root like pipe mode.
 SEE ALSO
     postsift(7), postsift.conf(5), postsift-reinject(8), postsift-postfix(8),
     pipe(8), FILTER_README
@@ -93,8 +140,9 @@ SEE ALSO
 
 /*
  * postsift-filter - main program: options, then the pipe-mode flow
- * (capture, decide, act, exit status). The scanning lives in inspect.c
- * and decide.c, shared with the smtpd mode.
+ * (capture, decide, act, exit status), or the smtpd mode (smtpd.c for a
+ * session, daemon.c for the daemon). The scanning lives in inspect.c and
+ * decide.c, shared by both modes.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -110,6 +158,7 @@ SEE ALSO
 #include "filter/daemon.h"
 #include "filter/decide.h"
 #include "filter/inspect.h"
+#include "filter/logline.h"
 #include "filter/smtpd.h"
 #include "filter/verdict.h"
 #include "lib/config.h"
@@ -230,26 +279,26 @@ static int has_utf8(const PIPE_ARGS *pa)
     return 0;
 }
 
-/* log_result - the one line per message */
+/* log_result - the one line per message (logline.h, shared with smtpd) */
 static void log_result(const PIPE_ARGS *pa, long long size, const DECISION *d,
                        const char *queued_as, const char *status, const char *why)
 {
-    VBUF *line = vbuf_alloc(16384);
-    int i;
+    LOGLINE ll;
 
-    vbuf_sprintf(line, "%s: from=<%s>, to=", pa->queue_id ? pa->queue_id : "NOQUEUE", pa->sender);
-    for (i = 0; i < pa->nrcpt; i++)
-        vbuf_sprintf_append(line, "%s<%s>", i ? "," : "", pa->rcpts[i]);
-    vbuf_sprintf_append(line, ", size=%lld, verdict=%s, action=%s", size,
-                        verdict_names[d->verdict], action_names[d->action]);
-    if (*vbuf_str(d->detail)) {
-        vbuf_strcat(line, ", detail=");
-        vbuf_quote_append(line, vbuf_str(d->detail));
-    }
-    vbuf_sprintf_append(line, ", queued_as=%s, delay=%.2f, status=%s (%s)",
-                        queued_as && *queued_as ? queued_as : "-", elapsed(), status, why);
-    msg_info("%s", vbuf_str(line));
-    vbuf_free(line);
+    memset(&ll, 0, sizeof(ll));
+    ll.queue_id = pa->queue_id;
+    ll.sender = pa->sender;
+    ll.rcpt = (const char *const *)pa->rcpts;
+    ll.nrcpt = pa->nrcpt;
+    ll.size = size;
+    ll.verdict = d->verdict;
+    ll.action = d->action;
+    ll.detail = vbuf_str(d->detail);
+    ll.queued_as = queued_as;
+    ll.delay = elapsed();
+    ll.status = status;
+    ll.why = why;
+    logline_log(&ll);
 }
 
 /* pipe_mode - the whole life of one message under pipe(8) */
@@ -482,9 +531,11 @@ int main(int argc, char **argv)
     if (mode == NULL)
         usage("missing -m pipe or -m smtpd");
     if (strcmp(mode, "smtpd") == 0) {
-        if (daemon_mode)
-            return daemon_main(&po, foreground);
-        return spawn_session();
+        int status = daemon_mode ? daemon_main(&po, foreground) : spawn_session();
+
+        vbuf_free(err);
+        prog_opts_free(&po);
+        return status;
     }
     if (strcmp(mode, "pipe") != 0)
         usage("unknown mode (use -m pipe or -m smtpd)");

@@ -1,25 +1,1570 @@
 /*
- * smtpd - placeholder until the session engine lands (issue 3): answers
- * every session with 421, so that nothing is accepted and lost.
+ * smtpd - postsift-filter's SMTP server side (see smtpd.h)
+ *
+ * A table-driven command loop over a small input buffer of our own, so
+ * that the DATA reader can stop exactly at the end of the message and
+ * leave pipelined commands that follow it in place. MAIL and RCPT are
+ * relayed to the downstream in lock-step (smtpcli), so the real Postfix
+ * answers for recipients; DATA is read by a state machine that accepts
+ * only <CRLF>.<CRLF> as the end, turns every line end (CRLF, bare CR,
+ * bare LF) into LF and removes the dot-stuffing, writing the spool file
+ * in the same form pipe(8) gives pipe mode. decide_message() then says
+ * what to do, as in pipe mode; pass and tag stream the spool to the
+ * downstream and return its final reply. Our own failures are always
+ * 4xx: mail is never refused or lost because of us.
  */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "filter/decide.h"
+#include "filter/logline.h"
 #include "filter/smtpd.h"
 #include "lib/msg.h"
+#include "lib/mymalloc.h"
+#include "lib/netio.h"
+#include "lib/params.h"
+#include "lib/spool.h"
+#include "lib/vbuf.h"
+#include "reinject/quarantine.h"
+#include "smtpcli/smtpcli.h"
 
 volatile sig_atomic_t smtpd_shutdown;
 
-/* smtpd_session - refuse the session with a temporary error */
+#define SMTPD_LINE_MAX      2048        /* command line bound, CRLF excluded */
+#define SMTPD_IBUF          16384       /* our input buffer */
+#define SMTPD_OBUF          65536       /* spool write buffer */
+#define SMTPD_ERROR_MAX     20          /* protocol errors per session */
+#define SMTPD_RCPT_MAX      1000        /* accepted recipients per message */
+#define SMTPD_ADDR_MAX      512         /* envelope address */
+#define SMTPD_XF_MAX        255         /* XFORWARD value (Postfix's bound) */
+#define SMTPD_ENVID_MAX     100         /* RFC 3461 */
+#define SMTPD_ORCPT_MAX     500         /* RFC 3461 */
+#define SMTPD_TEXT_MAX      300         /* message details in our replies */
+#define SMTPD_REPLY_CAP     (SMTP_LINE_MAX * (SMTP_REPLY_MAX + 1))
+
+ /*
+  * XFORWARD attributes, in smtpcli's order.
+  */
+enum { XF_NAME, XF_ADDR, XF_PORT, XF_PROTO, XF_HELO, XF_IDENT, XF_SOURCE, XF_COUNT };
+static const char *const xf_names[XF_COUNT] = {
+    "NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE",
+};
+
+typedef struct SMTPD_RCPT {
+    char   *addr;
+    char   *notify;             /* NULL or upper case list */
+    char   *orcpt;              /* NULL or "type;decoded value" */
+} SMTPD_RCPT;
+
+typedef struct SMTPD_STATE {
+    NETIO  *io;
+    const SMTPD_PEER *peer;
+    INSPECTOR *in;
+    const char *open_err;
+    char    ibuf[SMTPD_IBUF];   /* unread input is ibuf[ioff..ilen) */
+    size_t  ioff, ilen;
+    VBUF   *line;               /* the command line */
+    VBUF   *out;                /* one reply being built */
+    int     errors;             /* protocol errors so far */
+    int     quit;               /* end the session after this command */
+    const char *where;          /* the last command, for logs */
+    char   *helo;
+    char   *xf[XF_COUNT];       /* NULL: not given; "": [UNAVAILABLE] */
+    /* the transaction */
+    int     in_mail;
+    char   *sender;
+    char   *ret, *envid, *body;
+    int     smtputf8;
+    long long size;             /* the client's SIZE=, 0 if none */
+    SMTPD_RCPT *rcpt;           /* the accepted recipients */
+    int     nrcpt, rcpt_alloc;
+    int     tx_lost;            /* the downstream went away mid-transaction */
+    struct timespec mail_time;
+    struct timespec dot_time;   /* the client's final dot */
+    /* the downstream */
+    SMTPCLI *cli;
+    int     loop;               /* -1 unknown, 0 no, 1 reinject_target is us */
+} SMTPD_STATE;
+
+ /*
+  * Small helpers.
+  */
+
+/* smtpd_elapsed - seconds since t */
+static double smtpd_elapsed(const struct timespec *t)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t->tv_sec) + (now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+/* smtpd_hostname - our name for the greeting and replies */
+static const char *smtpd_hostname(void)
+{
+    return var_myhostname && *var_myhostname ? var_myhostname : "localhost";
+}
+
+/* smtpd_clean - s made one printable ASCII line of at most max bytes,
+ * for our own reply texts */
+static const char *smtpd_clean(char *buf, size_t len, const char *s, size_t max)
+{
+    size_t i = 0;
+
+    if (max + 1 < len)
+        len = max + 1;
+    for (; s && *s && i + 1 < len; s++)
+        buf[i++] = ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f) ? '?' : *s;
+    buf[i] = 0;
+    return buf;
+}
+
+/* smtpd_replace - free *dst, store a copy of s (or NULL) */
+static void smtpd_replace(char **dst, const char *s)
+{
+    myfree(*dst);
+    *dst = s ? mystrdup(s) : NULL;
+}
+
+/* smtpd_has_ctl - any control character (or DEL) */
+static int smtpd_has_ctl(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
+}
+
+/* xtext_decode - RFC 3461 xtext to text; -1 when malformed */
+static int xtext_decode(VBUF *out, const char *s)
+{
+    int hi, lo;
+
+    vbuf_reset(out);
+    for (; *s; s++) {
+        if (*s == '+') {
+            if (!isxdigit((unsigned char)s[1]) || !isxdigit((unsigned char)s[2]))
+                return -1;
+            hi = isdigit((unsigned char)s[1]) ? s[1] - '0' : (tolower((unsigned char)s[1]) - 'a' + 10);
+            lo = isdigit((unsigned char)s[2]) ? s[2] - '0' : (tolower((unsigned char)s[2]) - 'a' + 10);
+            if (hi * 16 + lo == 0)
+                return -1;
+            vbuf_addch(out, hi * 16 + lo);
+            s += 2;
+        } else if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e || *s == '=') {
+            return -1;
+        } else {
+            vbuf_addch(out, *s);
+        }
+    }
+    return vbuf_overflowed(out) ? -1 : 0;
+}
+
+ /*
+  * Replies to the client. They are buffered and flushed when the client
+  * has nothing more pipelined for us (smtpd_read_line) or when it must
+  * see them before it goes on (354).
+  */
+
+/* smtpd_vreply - one reply line, CRLF added */
+static void smtpd_vreply(SMTPD_STATE *st, const char *fmt, va_list ap)
+{
+    vbuf_reset(st->out);
+    if (vbuf_vsprintf_append(st->out, fmt, ap) < 0)
+        vbuf_strcpy(st->out, "451 4.3.0 Error: reply too long");
+    vbuf_strcat(st->out, "\r\n");
+    if (netio_write(st->io, vbuf_str(st->out), vbuf_len(st->out)) < 0)
+        st->quit = 1;
+}
+
+/* smtpd_reply - one reply line */
+static void smtpd_reply(SMTPD_STATE *st, const char *fmt, ...) PS_PRINTF(2, 3);
+
+static void smtpd_reply(SMTPD_STATE *st, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    smtpd_vreply(st, fmt, ap);
+    va_end(ap);
+}
+
+/* smtpd_error - a protocol error reply: counts toward SMTPD_ERROR_MAX */
+static void smtpd_error(SMTPD_STATE *st, const char *fmt, ...) PS_PRINTF(2, 3);
+
+static void smtpd_error(SMTPD_STATE *st, const char *fmt, ...)
+{
+    va_list ap;
+
+    st->errors++;
+    va_start(ap, fmt);
+    smtpd_vreply(st, fmt, ap);
+    va_end(ap);
+}
+
+/* smtpd_flush - send the buffered replies */
+static int smtpd_flush(SMTPD_STATE *st)
+{
+    if (netio_flush(st->io) < 0) {
+        st->quit = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* smtpd_dsn_at - length of an enhanced status code of class cls at the
+ * start of s (followed by a space or the end), 0 when there is none */
+static size_t smtpd_dsn_at(const char *s, int cls)
+{
+    const char *p = s;
+    int part, n;
+
+    if (*p != '0' + cls || p[1] != '.')
+        return 0;
+    p += 2;
+    for (part = 0; part < 2; part++) {
+        for (n = 0; isdigit((unsigned char)*p) && n < 3; n++)
+            p++;
+        if (n == 0 || (part == 0 && *p++ != '.'))
+            return 0;
+    }
+    return (*p == ' ' || *p == 0) ? (size_t)(p - s) : 0;
+}
+
+/* smtpd_relay_reply - the downstream's reply, with code (the reply's own,
+ * or a 4xx of ours in its place), every line made printable and given an
+ * enhanced status code of the right class when it lacks one */
+static void smtpd_relay_reply(SMTPD_STATE *st, const SMTP_REPLY *r, int code)
+{
+    const char *p = vbuf_str(r->text), *nl;
+    char    line[SMTP_LINE_MAX + 1];
+    char    dsn[16];
+    size_t  len;
+    int     cls = code / 100;
+
+    if (r->dsn[0] == '0' + cls)
+        snprintf(dsn, sizeof(dsn), "%s", r->dsn);
+    else
+        snprintf(dsn, sizeof(dsn), "%d.0.0", cls);
+    do {
+        nl = strchr(p, '\n');
+        len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len > SMTP_LINE_MAX - 20)
+            len = SMTP_LINE_MAX - 20;
+        memcpy(line, p, len);
+        line[len] = 0;
+        smtpd_clean(line, sizeof(line), line, sizeof(line) - 1);
+        if (smtpd_dsn_at(line, cls))
+            smtpd_reply(st, "%03d%c%s", code, nl ? '-' : ' ', line);
+        else
+            smtpd_reply(st, "%03d%c%s%s%s", code, nl ? '-' : ' ', dsn, *line ? " " : "", line);
+        p = nl ? nl + 1 : p;
+    } while (nl);
+}
+
+ /*
+  * Input: our own buffer over netio, so that DATA stops at its end.
+  */
+
+/* smtpd_fill - more input; >0 bytes, 0 EOF, -1 error (netio says which) */
+static ssize_t smtpd_fill(SMTPD_STATE *st)
+{
+    ssize_t n;
+
+    if (st->ioff == st->ilen) {
+        st->ioff = st->ilen = 0;
+    } else if (st->ioff > 0) {
+        memmove(st->ibuf, st->ibuf + st->ioff, st->ilen - st->ioff);
+        st->ilen -= st->ioff;
+        st->ioff = 0;
+    }
+    n = netio_read(st->io, st->ibuf + st->ilen, sizeof(st->ibuf) - st->ilen);
+    if (n > 0)
+        st->ilen += (size_t)n;
+    return n;
+}
+
+/* smtpd_pending - the client has sent more than we have read */
+static int smtpd_pending(const SMTPD_STATE *st)
+{
+    return st->ioff < st->ilen || netio_pending(st->io) > 0;
+}
+
+/* smtpd_input_lost - log why input ended, answer a timeout */
+static void smtpd_input_lost(SMTPD_STATE *st)
+{
+    const char *client = st->peer && st->peer->addr ? st->peer->addr : "unknown";
+
+    if (netio_errkind(st->io) == NETIO_INTR) {
+        smtpd_reply(st, "421 4.3.2 %s Service shutting down, closing connection",
+                    smtpd_hostname());
+        (void)netio_flush(st->io);
+    } else if (netio_errkind(st->io) == NETIO_TIMEOUT) {
+        msg_info("timeout after %s from %s", st->where, client);
+        smtpd_reply(st, "421 4.4.2 %s Error: timeout exceeded", smtpd_hostname());
+        (void)netio_flush(st->io);
+    } else {
+        msg_info("lost connection after %s from %s", st->where, client);
+    }
+    st->quit = 1;
+}
+
+/* smtpd_read_line - the next command line into st->line; 1 a line, 0 a
+ * line over the bound (consumed to its end), -1 EOF or timeout */
+static int smtpd_read_line(SMTPD_STATE *st)
+{
+    int     toolong = 0;
+    char   *p, *nl;
+    size_t  take;
+
+    if (!smtpd_pending(st) && smtpd_flush(st) < 0)
+        return -1;
+    vbuf_reset(st->line);
+    for (;;) {
+        if (st->ioff == st->ilen && smtpd_fill(st) <= 0)
+            return -1;
+        p = st->ibuf + st->ioff;
+        nl = memchr(p, '\n', st->ilen - st->ioff);
+        take = nl ? (size_t)(nl - p) : st->ilen - st->ioff;
+        if (!toolong && (vbuf_len(st->line) + take > SMTPD_LINE_MAX + 1
+                         || vbuf_append(st->line, p, take) < 0)) {
+            toolong = 1;
+            vbuf_reset(st->line);
+        }
+        st->ioff += take;
+        if (nl) {
+            st->ioff++;
+            break;
+        }
+    }
+    if (vbuf_len(st->line) > 0 && st->line->data[vbuf_len(st->line) - 1] == '\r')
+        vbuf_truncate(st->line, vbuf_len(st->line) - 1);
+    if (toolong || vbuf_len(st->line) > SMTPD_LINE_MAX) {
+        vbuf_reset(st->line);
+        return 0;
+    }
+    return 1;
+}
+
+ /*
+  * DATA: a state machine over any chunking of the input. A line ends at
+  * CRLF, bare CR or bare LF, and is written to the spool with LF. The data
+  * ends only at "." CRLF after a CRLF (or first thing after 354): every
+  * other dot line is data. A dot at the start of a longer line is
+  * stuffing and removed.
+  */
+typedef enum DATA_STATE {
+    DS_BOL,                     /* at the start of a line */
+    DS_TEXT,                    /* inside a line */
+    DS_CR,                      /* CR seen: CRLF or a bare CR */
+    DS_DOT,                     /* "." at the start of a line */
+    DS_DOT_CR,                  /* "." CR at the start of a line */
+} DATA_STATE;
+
+static const char *const data_state_names[] = {
+    "bol", "text", "cr", "dot", "dot-cr",
+};
+
+typedef struct DATA_RX {
+    DATA_STATE state;
+    int     prev_crlf;          /* the previous line ended with CRLF */
+    int     fd;                 /* the spool */
+    int     writing;            /* bytes still go to the spool */
+    int     keep_oversize;      /* keep the bytes past the size limit */
+    long    limit;              /* message_size_limit, 0 none */
+    long long size;             /* message bytes (LF form) */
+    int     oversize;
+    int     werr;               /* spool write failed: errno */
+    char   *obuf;
+    size_t  olen;
+} DATA_RX;
+
+/* data_flush - the buffered bytes to the spool */
+static void data_flush(DATA_RX *rx)
+{
+    char   *p = rx->obuf;
+    ssize_t w;
+
+    while (rx->writing && rx->olen > 0) {
+        w = write(rx->fd, p, rx->olen);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            /* keep reading to the end: the session must stay in step */
+            rx->werr = w < 0 ? errno : ENOSPC;
+            rx->writing = 0;
+            break;
+        }
+        p += w;
+        rx->olen -= (size_t)w;
+    }
+    rx->olen = 0;
+}
+
+/* data_put - one byte of the message */
+static void data_put(DATA_RX *rx, int c)
+{
+    rx->size++;
+    if (rx->limit > 0 && rx->size > rx->limit && !rx->oversize) {
+        rx->oversize = 1;
+        if (!rx->keep_oversize) {
+            rx->olen = 0;
+            rx->writing = 0;
+        }
+    }
+    if (!rx->writing)
+        return;
+    rx->obuf[rx->olen++] = (char)c;
+    if (rx->olen == SMTPD_OBUF)
+        data_flush(rx);
+}
+
+/* data_eol - the end of a line; crlf: it was a CRLF */
+static void data_eol(DATA_RX *rx, int crlf)
+{
+    data_put(rx, '\n');
+    rx->prev_crlf = crlf;
+    rx->state = DS_BOL;
+}
+
+/* data_scan - feed len bytes; returns the bytes used, *end set when the
+ * end of data was seen (the bytes after it are not used) */
+static size_t data_scan(DATA_RX *rx, const char *buf, size_t len, int *end)
+{
+    size_t  i;
+    int     c;
+
+    *end = 0;
+    for (i = 0; i < len; i++) {
+        c = (unsigned char)buf[i];
+      again:
+        switch (rx->state) {
+        case DS_BOL:
+            if (c == '.')
+                rx->state = DS_DOT;
+            else if (c == '\r')
+                rx->state = DS_CR;
+            else if (c == '\n')
+                data_eol(rx, 0);
+            else {
+                data_put(rx, c);
+                rx->state = DS_TEXT;
+            }
+            break;
+        case DS_TEXT:
+            if (c == '\r')
+                rx->state = DS_CR;
+            else if (c == '\n')
+                data_eol(rx, 0);
+            else
+                data_put(rx, c);
+            break;
+        case DS_CR:
+            if (c == '\n') {
+                data_eol(rx, 1);
+            } else {
+                data_eol(rx, 0);        /* a bare CR ends the line */
+                goto again;
+            }
+            break;
+        case DS_DOT:
+            if (c == '\r') {
+                rx->state = DS_DOT_CR;
+            } else if (c == '\n') {
+                /* "." LF: not the end; the dot is data */
+                data_put(rx, '.');
+                data_eol(rx, 0);
+            } else {
+                /* dot-stuffing: drop the first dot of a longer line */
+                rx->state = DS_TEXT;
+                goto again;
+            }
+            break;
+        case DS_DOT_CR:
+            if (c == '\n' && rx->prev_crlf) {
+                *end = 1;
+                data_flush(rx);
+                return i + 1;
+            }
+            data_put(rx, '.');
+            if (c == '\n') {
+                data_eol(rx, 1);        /* "." CRLF after a bare line end */
+            } else {
+                data_eol(rx, 0);        /* "." and a bare CR */
+                goto again;
+            }
+            break;
+        }
+    }
+    return len;
+}
+
+ /*
+  * The downstream.
+  */
+
+/* smtpd_split_target - host and port of "[host]:port", "host:port" or
+ * "inet:host:port" (lower case, brackets removed); -1 for anything else */
+static int smtpd_split_target(const char *t, char *host, size_t hlen, char *port, size_t plen)
+{
+    const char *colon, *h = t, *he;
+    size_t  n;
+
+    if (strncmp(t, "inet:", 5) == 0)
+        h = t + 5;
+    if (*h == '[') {
+        if ((he = strchr(h, ']')) == NULL || he[1] != ':')
+            return -1;
+        h++;
+        colon = he + 1;
+    } else {
+        if ((colon = strrchr(h, ':')) == NULL)
+            return -1;
+        he = colon;
+    }
+    n = (size_t)(he - h);
+    if (n >= hlen || strlen(colon + 1) >= plen || colon[1] == 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        host[i] = (char)tolower((unsigned char)h[i]);
+    host[n] = 0;
+    snprintf(port, plen, "%s", colon + 1);
+    return 0;
+}
+
+/* smtpd_is_local - a loopback, wildcard or our own name */
+static int smtpd_is_local(const char *host)
+{
+    return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0
+        || strcmp(host, "localhost") == 0 || strcasecmp(host, smtpd_hostname()) == 0
+        || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0
+        || strcmp(host, "*") == 0 || *host == 0;
+}
+
+/* smtpd_loop_check - 1 when reinject_target is one of smtpd_listen */
+static int smtpd_loop_check(void)
+{
+    char    th[256], tp[64], lh[256], lp[64];
+    char   *list, *save = NULL, *item;
+    int     loop = 0;
+
+    if (var_reinject_target == NULL || var_smtpd_listen == NULL)
+        return 0;
+    if (smtpd_split_target(var_reinject_target, th, sizeof(th), tp, sizeof(tp)) < 0)
+        return strcmp(var_reinject_target, var_smtpd_listen) == 0;
+    list = mystrdup(var_smtpd_listen);
+    for (item = strtok_r(list, ", \t", &save); item && !loop; item = strtok_r(NULL, ", \t", &save)) {
+        if (smtpd_split_target(item, lh, sizeof(lh), lp, sizeof(lp)) < 0)
+            continue;
+        if (strcmp(tp, lp) != 0)
+            continue;
+        if (strcmp(th, lh) == 0)
+            loop = 1;
+        else if ((strcmp(lh, "0.0.0.0") == 0 || strcmp(lh, "::") == 0 || strcmp(lh, "*") == 0
+                  || *lh == 0) && smtpd_is_local(th))
+            loop = 1;
+    }
+    myfree(list);
+    return loop;
+}
+
+/* smtpd_envelope - the transaction as an SMTP_ENVELOPE (rcpt array
+ * allocated, the rest borrowed from st) */
+static void smtpd_envelope(const SMTPD_STATE *st, SMTP_ENVELOPE *env)
+{
+    int i;
+
+    memset(env, 0, sizeof(*env));
+    env->sender = st->sender ? st->sender : "";
+    env->ret = st->ret;
+    env->envid = st->envid;
+    env->body = st->body;
+    env->smtputf8 = st->smtputf8;
+    env->size = st->size;
+    env->nrcpt = st->nrcpt;
+    env->rcpt = mycalloc(st->nrcpt > 0 ? (size_t)st->nrcpt : 1, sizeof(SMTP_RCPT));
+    for (i = 0; i < st->nrcpt; i++) {
+        env->rcpt[i].addr = st->rcpt[i].addr;
+        env->rcpt[i].notify = st->rcpt[i].notify;
+        env->rcpt[i].orcpt = st->rcpt[i].orcpt;
+    }
+    env->xf_name = st->xf[XF_NAME];
+    env->xf_addr = st->xf[XF_ADDR];
+    env->xf_port = st->xf[XF_PORT];
+    env->xf_proto = st->xf[XF_PROTO];
+    env->xf_helo = st->xf[XF_HELO];
+    env->xf_ident = st->xf[XF_IDENT];
+    env->xf_source = st->xf[XF_SOURCE];
+}
+
+/* smtpd_one_line - a reply's text as one line, in the reply's own text
+ * buffer (the reply is not used afterwards) */
+static const char *smtpd_one_line(SMTP_REPLY *r)
+{
+    VBUF   *tmp = vbuf_alloc(SMTPD_REPLY_CAP);
+
+    smtp_reply_one_line(r, tmp);
+    vbuf_reset(r->text);
+    vbuf_append(r->text, vbuf_str(tmp), vbuf_len(tmp) < 1000 ? vbuf_len(tmp) : 1000);
+    vbuf_free(tmp);
+    return vbuf_str(r->text);
+}
+
+/* smtpd_gone - a reply that says the downstream connection is over */
+static int smtpd_gone(int code)
+{
+    return code <= 0 || code == 421;
+}
+
+/* smtpd_drop_cli - forget a downstream connection that went away */
+static void smtpd_drop_cli(SMTPD_STATE *st)
+{
+    smtpcli_close(st->cli);
+    st->cli = NULL;
+}
+
+/* smtpd_downstream_rset - end the downstream transaction (best effort) */
+static void smtpd_downstream_rset(SMTPD_STATE *st)
+{
+    SMTP_REPLY r;
+
+    if (st->cli == NULL)
+        return;
+    smtp_reply_init(&r);
+    if (smtpd_gone(smtpcli_rset(st->cli, &r)))
+        smtpd_drop_cli(st);
+    smtp_reply_free(&r);
+}
+
+/* smtpd_downstream_mail - (re)connect, XFORWARD, MAIL FROM; the reply
+ * code (0: no usable reply, r says why) */
+static int smtpd_downstream_mail(SMTPD_STATE *st, const SMTP_ENVELOPE *env, SMTP_REPLY *r)
+{
+    SMTPCLI_OPTS opts;
+    SMTP_REPLY xr;
+    int     attempt, fresh, code = 0;
+    char    buf[SMTP_LINE_MAX];
+
+    memset(&opts, 0, sizeof(opts));
+    opts.helo = var_smtp_helo_name;
+    opts.timeout = (int)var_reinject_timeout;
+    smtp_reply_init(&xr);
+    for (attempt = 0; attempt < 2; attempt++) {
+        fresh = 0;
+        if (st->cli == NULL) {
+            if ((st->cli = smtpcli_open(var_reinject_target, &opts, r)) == NULL) {
+                msg_warn("cannot relay to %s: %s", var_reinject_target,
+                         smtp_reply_one_line(r, xr.text));
+                code = 0;
+                break;
+            }
+            fresh = 1;
+        }
+        if (smtpcli_xforward(st->cli, env, &xr) < 0) {
+            if (smtpd_gone(xr.code)) {
+                smtpd_drop_cli(st);
+                if (!fresh)
+                    continue;       /* a cached connection that timed out */
+                smtp_reply_set(r, 0, "4.4.1", "%s", smtpd_clean(buf, sizeof(buf),
+                                                                vbuf_str(xr.text), 500));
+                code = 0;
+                break;
+            }
+            /* XFORWARD only improves the logs: go on without it */
+            msg_warn("%s refused XFORWARD: %s", var_reinject_target,
+                     smtpd_clean(buf, sizeof(buf), vbuf_str(xr.text), 500));
+        }
+        code = smtpcli_mail(st->cli, env, r);
+        if (smtpd_gone(code)) {
+            smtpd_drop_cli(st);
+            if (!fresh)
+                continue;
+        }
+        break;
+    }
+    smtp_reply_free(&xr);
+    return code;
+}
+
+ /*
+  * The transaction.
+  */
+
+/* smtpd_tx_reset - forget the transaction (and the XFORWARD attributes,
+ * as Postfix does); rset: end it downstream too */
+static void smtpd_tx_reset(SMTPD_STATE *st, int rset)
+{
+    int i;
+
+    if (rset && st->in_mail)
+        smtpd_downstream_rset(st);
+    st->in_mail = 0;
+    st->tx_lost = 0;
+    smtpd_replace(&st->sender, NULL);
+    smtpd_replace(&st->ret, NULL);
+    smtpd_replace(&st->envid, NULL);
+    smtpd_replace(&st->body, NULL);
+    st->smtputf8 = 0;
+    st->size = 0;
+    for (i = 0; i < st->nrcpt; i++) {
+        myfree(st->rcpt[i].addr);
+        myfree(st->rcpt[i].notify);
+        myfree(st->rcpt[i].orcpt);
+    }
+    st->nrcpt = 0;
+    for (i = 0; i < XF_COUNT; i++)
+        smtpd_replace(&st->xf[i], NULL);
+}
+
+/* smtpd_client - "name[addr]" of the original client, for the log */
+static const char *smtpd_client(const SMTPD_STATE *st, VBUF *buf)
+{
+    const char *name = st->xf[XF_NAME] && *st->xf[XF_NAME] ? st->xf[XF_NAME] : "unknown";
+    const char *addr = st->xf[XF_ADDR] && *st->xf[XF_ADDR] ? st->xf[XF_ADDR]
+        : st->xf[XF_ADDR] ? "unknown"
+        : st->peer && st->peer->addr && *st->peer->addr ? st->peer->addr : "unknown";
+
+    if (strncasecmp(addr, "IPv6:", 5) == 0)
+        addr += 5;
+    vbuf_sprintf(buf, "%s[%s]", name, addr);
+    return vbuf_str(buf);
+}
+
+/* smtpd_queue_id - the upstream queue id, NULL when unknown */
+static const char *smtpd_queue_id(const SMTPD_STATE *st)
+{
+    return st->xf[XF_IDENT] && *st->xf[XF_IDENT] ? st->xf[XF_IDENT] : NULL;
+}
+
+/* smtpd_log - the one line for this message */
+static void smtpd_log(const SMTPD_STATE *st, long long size, VERDICT verdict, ACTION action,
+                      const char *detail, const char *queued_as, const char *status,
+                      const char *why)
+{
+    LOGLINE ll;
+    VBUF   *client = vbuf_alloc(1024);
+    const char **rcpts = mycalloc(st->nrcpt > 0 ? (size_t)st->nrcpt : 1, sizeof(char *));
+    int     i;
+
+    for (i = 0; i < st->nrcpt; i++)
+        rcpts[i] = st->rcpt[i].addr;
+    memset(&ll, 0, sizeof(ll));
+    ll.queue_id = smtpd_queue_id(st);
+    ll.client = smtpd_client(st, client);
+    ll.sender = st->sender ? st->sender : "";
+    ll.rcpt = rcpts;
+    ll.nrcpt = st->nrcpt;
+    ll.size = size;
+    ll.verdict = verdict;
+    ll.action = action;
+    ll.detail = detail;
+    ll.queued_as = queued_as;
+    ll.delay = smtpd_elapsed(&st->mail_time);
+    ll.status = status;
+    ll.why = why;
+    logline_log(&ll);
+    myfree(rcpts);
+    vbuf_free(client);
+}
+
+/* smtpd_act - carry out the decision for the message in fd, answer the
+ * client, log the line */
+static void smtpd_act(SMTPD_STATE *st, int fd, long long size, int oversize)
+{
+    DECISION d;
+    SMTP_ENVELOPE env;
+    SMTP_REPLY r;
+    SMTP_FD_SOURCE src;
+    VBUF   *id = vbuf_alloc(256), *err = vbuf_alloc(4096), *why = vbuf_alloc(SMTPD_REPLY_CAP);
+    const char *status = "deferred", *queued_as = NULL;
+    const char *qid = smtpd_queue_id(st);
+    char    detail[SMTPD_TEXT_MAX + 1];
+    int     code, left;
+
+    decision_init(&d);
+    smtp_reply_init(&r);
+    decide_message(st->in, st->open_err, fd, oversize, &d);
+    if (d.verdict == VERDICT_ERROR)
+        msg_warn("%s: %s", qid ? qid : "NOQUEUE", vbuf_str(d.detail));
+    smtpd_clean(detail, sizeof(detail), vbuf_str(d.detail), SMTPD_TEXT_MAX);
+    smtpd_envelope(st, &env);
+
+    switch (d.action) {
+    case ACTION_PASS:
+    case ACTION_TAG:
+        if (st->cli == NULL || st->tx_lost) {
+            smtpd_reply(st, "451 4.3.0 Error: connection to the downstream lost, try again later");
+            vbuf_strcpy(why, "downstream connection lost");
+            break;
+        }
+        /* The client waits for our answer, and gives up (then perhaps
+         * delivers twice) after its data-done timeout: bound the scan
+         * and the hand-over together. */
+        left = (int)(var_smtpd_data_done_timeout - smtpd_elapsed(&st->dot_time));
+        if (left < 1) {
+            msg_warn("%s: smtpd_data_done_timeout (%lds) passed before the hand-over",
+                     qid ? qid : "NOQUEUE", var_smtpd_data_done_timeout);
+            smtpd_reply(st, "451 4.4.7 Error: scanning took too long, try again later");
+            vbuf_strcpy(why, "smtpd_data_done_timeout exceeded");
+            smtpd_downstream_rset(st);
+            break;
+        }
+        memset(&src, 0, sizeof(src));
+        src.prefix = vbuf_str(d.prefix);
+        src.prefix_len = vbuf_len(d.prefix);
+        src.fd = d.fd;
+        smtpcli_set_deadline(st->cli, left);
+        code = smtpcli_data(st->cli, smtp_fd_source_read, &src, &r);
+        if (st->cli)
+            smtpcli_set_deadline(st->cli, 0);
+        smtp_reply_one_line(&r, err);
+        if (code > 0)
+            vbuf_sprintf(why, "%d %s", code, vbuf_str(err));
+        else
+            vbuf_strcpy(why, vbuf_str(err));
+        if (code / 100 == 2) {
+            smtpd_relay_reply(st, &r, code);
+            queued_as = smtp_queue_id(&r, id);
+            status = "sent";
+        } else if (code <= 0 || code / 100 == 3) {
+            /* no answer, or nonsense: our failure, never a 5xx */
+            msg_warn("%s: relay to %s failed: %s", qid ? qid : "NOQUEUE", var_reinject_target,
+                     vbuf_str(why));
+            smtpd_reply(st, "451 4.3.0 Error: %s",
+                        smtpd_clean(detail, sizeof(detail), vbuf_str(why), SMTPD_TEXT_MAX));
+            smtpd_drop_cli(st);
+        } else {
+            smtpd_relay_reply(st, &r, code == 421 ? 451 : code);
+            if (code / 100 == 5)
+                status = "rejected";
+            if (code == 421)
+                smtpd_drop_cli(st);
+            else
+                smtpd_downstream_rset(st);
+        }
+        break;
+    case ACTION_REJECT:
+        smtpd_reply(st, "554 5.7.1 Error: message content rejected: %s: %s",
+                    verdict_names[d.verdict], detail);
+        status = "rejected";
+        vbuf_strcpy(why, "rejected by policy");
+        smtpd_downstream_rset(st);
+        break;
+    case ACTION_DISCARD:
+        smtpd_reply(st, "250 2.0.0 Ok: discarded: %s: %s", verdict_names[d.verdict], detail);
+        status = "discarded";
+        vbuf_strcpy(why, "dropped by policy");
+        smtpd_downstream_rset(st);
+        break;
+    case ACTION_QUARANTINE:
+        if (quarantine_store(var_quarantine_dir, &env, fd, verdict_names[d.verdict],
+                             vbuf_str(d.detail), qid, id, err) < 0) {
+            msg_warn("%s: quarantine failed: %s", qid ? qid : "NOQUEUE", vbuf_str(err));
+            smtpd_reply(st, "451 4.3.0 Error: quarantine failed, try again later");
+            vbuf_sprintf(why, "quarantine failed: %s", vbuf_str(err));
+        } else {
+            smtpd_reply(st, "250 2.0.0 Ok: quarantined as %s: %s: %s", vbuf_str(id),
+                        verdict_names[d.verdict], detail);
+            status = "quarantined";
+            queued_as = vbuf_str(id);
+            vbuf_strcpy(why, vbuf_str(id));
+        }
+        smtpd_downstream_rset(st);
+        break;
+    case ACTION_DEFER:
+    case ACTION_COUNT:
+        smtpd_reply(st, "451 %s Error: message deferred: %s: %s",
+                    d.verdict == VERDICT_ERROR ? "4.3.0" : "4.7.1",
+                    verdict_names[d.verdict], detail);
+        vbuf_strcpy(why, "deferred by policy");
+        smtpd_downstream_rset(st);
+        break;
+    }
+    smtpd_log(st, size, d.verdict, d.action, vbuf_str(d.detail), queued_as, status, vbuf_str(why));
+    myfree(env.rcpt);
+    smtp_reply_free(&r);
+    decision_free(&d);
+    vbuf_free(id);
+    vbuf_free(err);
+    vbuf_free(why);
+}
+
+ /*
+  * Commands. Each handler gets the text after the verb (spaces skipped).
+  */
+
+/* smtpd_parse_path - "FROM:<addr> params" (prefix "FROM:"): *addr and
+ * *params point into args (NUL-terminated); -1 on bad syntax */
+static int smtpd_parse_path(char *args, const char *prefix, char **addr, char **params)
+{
+    size_t  plen = strlen(prefix);
+    char   *p, *q, *colon;
+    int     inquote = 0;
+
+    if (strncasecmp(args, prefix, plen) != 0)
+        return -1;
+    p = args + plen;
+    while (*p == ' ')
+        p++;
+    if (*p == '<') {
+        for (q = p + 1; *q; q++) {
+            if (inquote && *q == '\\' && q[1]) {
+                q++;
+            } else if (*q == '"') {
+                inquote = !inquote;
+            } else if (!inquote && *q == '>') {
+                break;
+            }
+        }
+        if (*q != '>' || (q[1] != 0 && q[1] != ' '))
+            return -1;
+        *q = 0;
+        *addr = p + 1;
+        *params = q + 1;
+    } else {
+        /* Postfix accepts a bare address too */
+        if (*p == 0)
+            return -1;
+        *addr = p;
+        q = p + strcspn(p, " ");
+        if (*q)
+            *q++ = 0;
+        *params = q;
+    }
+    /* a source route "@a,@b:user@c" goes */
+    if (**addr == '@' && (colon = strchr(*addr, ':')) != NULL)
+        *addr = colon + 1;
+    while (**params == ' ')
+        (*params)++;
+    return 0;
+}
+
+/* smtpd_next_param - split off the next space-separated parameter */
+static char *smtpd_next_param(char **params)
+{
+    char   *p = *params, *e;
+
+    while (*p == ' ')
+        p++;
+    if (*p == 0)
+        return NULL;
+    e = p + strcspn(p, " ");
+    if (*e)
+        *e++ = 0;
+    *params = e;
+    return p;
+}
+
+/* smtpd_word_list - value is a comma list of words from allowed */
+static int smtpd_word_list(const char *value, const char *const *allowed)
+{
+    const char *p = value;
+    size_t  n;
+    int     i, ok;
+
+    if (*p == 0)
+        return 0;
+    while (*p) {
+        n = strcspn(p, ",");
+        for (ok = 0, i = 0; allowed[i]; i++)
+            if (strlen(allowed[i]) == n && strncasecmp(p, allowed[i], n) == 0)
+                ok = 1;
+        if (!ok)
+            return 0;
+        p += n;
+        if (*p == ',' && *++p == 0)
+            return 0;
+    }
+    return 1;
+}
+
+/* smtpd_upper - s in upper case, allocated */
+static char *smtpd_upper(const char *s)
+{
+    char   *u = mystrdup(s), *p;
+
+    for (p = u; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+    return u;
+}
+
+/* smtpd_addr_ok - an envelope address we can relay */
+static int smtpd_addr_ok(const char *addr)
+{
+    return strlen(addr) <= SMTPD_ADDR_MAX && !smtpd_has_ctl(addr);
+}
+
+/* cmd_helo - HELO and EHLO */
+static void cmd_helo_common(SMTPD_STATE *st, char *args, int ehlo)
+{
+    char    buf[256];
+
+    if (*args == 0) {
+        smtpd_error(st, "501 5.5.4 Syntax: %s hostname", ehlo ? "EHLO" : "HELO");
+        return;
+    }
+    smtpd_tx_reset(st, 1);
+    smtpd_replace(&st->helo, smtpd_clean(buf, sizeof(buf), args, sizeof(buf) - 1));
+    if (!ehlo) {
+        smtpd_reply(st, "250 %s", smtpd_hostname());
+        return;
+    }
+    smtpd_reply(st, "250-%s", smtpd_hostname());
+    smtpd_reply(st, "250-PIPELINING");
+    if (var_message_size_limit > 0)
+        smtpd_reply(st, "250-SIZE %ld", var_message_size_limit);
+    else
+        smtpd_reply(st, "250-SIZE");
+    smtpd_reply(st, "250-8BITMIME");
+    smtpd_reply(st, "250-SMTPUTF8");
+    smtpd_reply(st, "250-DSN");
+    smtpd_reply(st, "250-ENHANCEDSTATUSCODES");
+    smtpd_reply(st, "250 XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE");
+}
+
+static void cmd_helo(SMTPD_STATE *st, char *args)
+{
+    cmd_helo_common(st, args, 0);
+}
+
+static void cmd_ehlo(SMTPD_STATE *st, char *args)
+{
+    cmd_helo_common(st, args, 1);
+}
+
+/* cmd_xforward - client attributes from the upstream Postfix */
+static void cmd_xforward(SMTPD_STATE *st, char *args)
+{
+    char   *vals[XF_COUNT] = {NULL};
+    char   *item, *eq, *p;
+    VBUF   *dec = vbuf_alloc(SMTPD_XF_MAX * 3 + 1);
+    int     i, seen = 0;
+
+    if (st->in_mail) {
+        smtpd_error(st, "503 5.5.1 Error: MAIL transaction in progress");
+        goto out;
+    }
+    if (*args == 0) {
+        smtpd_error(st, "501 5.5.4 Syntax: XFORWARD attribute=value...");
+        goto out;
+    }
+    while ((item = smtpd_next_param(&args)) != NULL) {
+        if ((eq = strchr(item, '=')) == NULL || eq[1] == 0) {
+            smtpd_error(st, "501 5.5.4 Error: attribute=value expected");
+            goto out;
+        }
+        *eq = 0;
+        for (i = 0; i < XF_COUNT && strcasecmp(item, xf_names[i]) != 0; i++)
+            /* void */ ;
+        if (i == XF_COUNT) {
+            char buf[64];
+
+            smtpd_error(st, "501 5.5.4 Error: bad XFORWARD attribute name: %s",
+                        smtpd_clean(buf, sizeof(buf), item, 40));
+            goto out;
+        }
+        if (strcasecmp(eq + 1, "[UNAVAILABLE]") == 0) {
+            vbuf_reset(dec);
+        } else if (xtext_decode(dec, eq + 1) < 0 || vbuf_len(dec) > SMTPD_XF_MAX) {
+            smtpd_error(st, "501 5.5.4 Error: bad XFORWARD %s value", xf_names[i]);
+            goto out;
+        }
+        /* values go into logs and headers downstream: printable only */
+        for (p = dec->data; *p; p++)
+            if ((unsigned char)*p < 0x21 || *p == 0x7f)
+                *p = '?';
+        myfree(vals[i]);
+        vals[i] = mystrdup(vbuf_str(dec));
+        seen = 1;
+    }
+    if (seen) {
+        for (i = 0; i < XF_COUNT; i++) {
+            if (vals[i]) {
+                myfree(st->xf[i]);
+                st->xf[i] = vals[i];
+                vals[i] = NULL;
+            }
+        }
+    }
+    smtpd_reply(st, "250 2.0.0 Ok");
+  out:
+    for (i = 0; i < XF_COUNT; i++)
+        myfree(vals[i]);
+    vbuf_free(dec);
+}
+
+/* cmd_mail - MAIL FROM, relayed in lock-step */
+static void cmd_mail(SMTPD_STATE *st, char *args)
+{
+    SMTP_ENVELOPE env;
+    SMTP_REPLY r;
+    VBUF   *dec;
+    char   *addr, *params, *p, *eq, *val;
+    char   *ret = NULL, *envid = NULL, *body = NULL;
+    long long size = 0;
+    int     smtputf8 = 0, code;
+    char    buf[SMTP_LINE_MAX];
+
+    if (st->in_mail) {
+        smtpd_error(st, "503 5.5.1 Error: nested MAIL command");
+        return;
+    }
+    if (smtpd_parse_path(args, "FROM:", &addr, &params) < 0) {
+        smtpd_error(st, "501 5.5.4 Syntax: MAIL FROM:<address>");
+        return;
+    }
+    if (!smtpd_addr_ok(addr)) {
+        smtpd_error(st, "501 5.1.7 Bad sender address syntax");
+        return;
+    }
+    dec = vbuf_alloc(SMTPD_ORCPT_MAX * 3 + 1);
+    while ((p = smtpd_next_param(&params)) != NULL) {
+        if ((eq = strchr(p, '=')) != NULL)
+            *eq = 0;
+        val = eq ? eq + 1 : NULL;
+        if (strcasecmp(p, "SIZE") == 0) {
+            if (val == NULL || *val == 0 || strspn(val, "0123456789") != strlen(val)
+                || strlen(val) > 18) {
+                smtpd_error(st, "501 5.5.4 Bad message size syntax");
+                goto bad;
+            }
+            size = strtoll(val, NULL, 10);
+        } else if (strcasecmp(p, "BODY") == 0) {
+            if (val == NULL || (strcasecmp(val, "7BIT") != 0 && strcasecmp(val, "8BITMIME") != 0)) {
+                smtpd_error(st, "501 5.5.4 Unsupported BODY parameter");
+                goto bad;
+            }
+            smtpd_replace(&body, NULL);
+            body = smtpd_upper(val);
+        } else if (strcasecmp(p, "SMTPUTF8") == 0) {
+            if (val != NULL) {
+                smtpd_error(st, "501 5.5.4 Bad SMTPUTF8 syntax");
+                goto bad;
+            }
+            smtputf8 = 1;
+        } else if (strcasecmp(p, "RET") == 0) {
+            if (val == NULL || (strcasecmp(val, "FULL") != 0 && strcasecmp(val, "HDRS") != 0)) {
+                smtpd_error(st, "501 5.5.4 Bad RET parameter syntax");
+                goto bad;
+            }
+            smtpd_replace(&ret, NULL);
+            ret = smtpd_upper(val);
+        } else if (strcasecmp(p, "ENVID") == 0) {
+            if (val == NULL || xtext_decode(dec, val) < 0 || vbuf_len(dec) == 0
+                || vbuf_len(dec) > SMTPD_ENVID_MAX || smtpd_has_ctl(vbuf_str(dec))) {
+                smtpd_error(st, "501 5.5.4 Bad ENVID parameter syntax");
+                goto bad;
+            }
+            smtpd_replace(&envid, vbuf_str(dec));
+        } else if (strcasecmp(p, "AUTH") == 0) {
+            /* not announced; a client sending it anyway loses nothing */ ;
+        } else {
+            smtpd_error(st, "555 5.5.4 Unsupported option: %s",
+                        smtpd_clean(buf, sizeof(buf), p, 64));
+            goto bad;
+        }
+    }
+
+    /* where to: never to ourselves, only by SMTP */
+    if (st->loop < 0)
+        st->loop = smtpd_loop_check();
+    if (st->loop) {
+        msg_warn("mail forwarding loop: reinject_target %s is one of our own smtpd_listen "
+                 "addresses (%s): refusing to relay to ourselves", var_reinject_target,
+                 var_smtpd_listen);
+        smtpd_reply(st, "451 4.4.6 Error: mail forwarding loop: reinject_target is our own "
+                    "listen address");
+        goto bad;
+    }
+    if (strcmp(var_reinject_target, "sendmail") == 0) {
+        msg_warn("configuration error: reinject_target = sendmail does not work in smtpd "
+                 "mode; use the reinjection smtpd ([host]:port or unix:/path)");
+        smtpd_reply(st, "451 4.3.5 Error: filter configuration error");
+        goto bad;
+    }
+
+    /* the transaction, then MAIL downstream */
+    st->sender = mystrdup(addr);
+    st->ret = ret;
+    st->envid = envid;
+    st->body = body;
+    ret = envid = body = NULL;
+    st->smtputf8 = smtputf8;
+    st->size = size;
+    st->nrcpt = 0;
+    st->tx_lost = 0;
+    clock_gettime(CLOCK_MONOTONIC, &st->mail_time);
+    smtpd_envelope(st, &env);
+    smtp_reply_init(&r);
+    code = smtpd_downstream_mail(st, &env, &r);
+    if (code / 100 == 2) {
+        st->in_mail = 1;
+        smtpd_relay_reply(st, &r, code);
+    } else {
+        if (code <= 0 || code / 100 == 3)
+            smtpd_reply(st, "451 4.4.1 Error: cannot relay to the downstream: %s",
+                        smtpd_clean(buf, sizeof(buf), smtpd_one_line(&r), 500));
+        else
+            smtpd_relay_reply(st, &r, code == 421 ? 451 : code);
+        smtpd_replace(&st->sender, NULL);
+        smtpd_replace(&st->ret, NULL);
+        smtpd_replace(&st->envid, NULL);
+        smtpd_replace(&st->body, NULL);
+    }
+    myfree(env.rcpt);
+    smtp_reply_free(&r);
+  bad:
+    myfree(ret);
+    myfree(envid);
+    myfree(body);
+    vbuf_free(dec);
+}
+
+/* cmd_rcpt - RCPT TO, relayed in lock-step */
+static void cmd_rcpt(SMTPD_STATE *st, char *args)
+{
+    static const char *const notify_words[] = {"SUCCESS", "FAILURE", "DELAY", NULL};
+    SMTP_RCPT rcpt;
+    SMTP_REPLY r;
+    VBUF   *dec;
+    char   *addr, *params, *p, *eq, *val, *semi;
+    char   *notify = NULL, *orcpt = NULL;
+    char    buf[SMTP_LINE_MAX];
+    int     code;
+
+    if (!st->in_mail) {
+        smtpd_error(st, "503 5.5.1 Error: need MAIL command");
+        return;
+    }
+    if (smtpd_parse_path(args, "TO:", &addr, &params) < 0) {
+        smtpd_error(st, "501 5.5.4 Syntax: RCPT TO:<address>");
+        return;
+    }
+    if (*addr == 0 || !smtpd_addr_ok(addr)) {
+        smtpd_error(st, "501 5.1.3 Bad recipient address syntax");
+        return;
+    }
+    if (st->nrcpt >= SMTPD_RCPT_MAX) {
+        smtpd_reply(st, "452 4.5.3 Error: too many recipients");
+        return;
+    }
+    dec = vbuf_alloc(SMTPD_ORCPT_MAX * 3 + 1);
+    while ((p = smtpd_next_param(&params)) != NULL) {
+        if ((eq = strchr(p, '=')) != NULL)
+            *eq = 0;
+        val = eq ? eq + 1 : NULL;
+        if (strcasecmp(p, "NOTIFY") == 0) {
+            if (val == NULL || (strcasecmp(val, "NEVER") != 0
+                                && !smtpd_word_list(val, notify_words))) {
+                smtpd_error(st, "501 5.5.4 Error: Bad NOTIFY parameter syntax");
+                goto out;
+            }
+            myfree(notify);
+            notify = smtpd_upper(val);
+        } else if (strcasecmp(p, "ORCPT") == 0) {
+            if (val == NULL || (semi = strchr(val, ';')) == NULL || semi == val
+                || strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+                != (size_t)(semi - val)
+                || xtext_decode(dec, semi + 1) < 0 || vbuf_len(dec) == 0
+                || vbuf_len(dec) > SMTPD_ORCPT_MAX || smtpd_has_ctl(vbuf_str(dec))) {
+                smtpd_error(st, "501 5.5.4 Error: Bad ORCPT parameter syntax");
+                goto out;
+            }
+            myfree(orcpt);
+            *semi = 0;
+            orcpt = mymalloc(strlen(val) + 1 + vbuf_len(dec) + 1);
+            sprintf(orcpt, "%s;%s", val, vbuf_str(dec));
+        } else {
+            smtpd_error(st, "555 5.5.4 Unsupported option: %s",
+                        smtpd_clean(buf, sizeof(buf), p, 64));
+            goto out;
+        }
+    }
+    if (st->tx_lost || st->cli == NULL) {
+        smtpd_reply(st, "451 4.4.1 Error: connection to the downstream lost, try again later");
+        goto out;
+    }
+    memset(&rcpt, 0, sizeof(rcpt));
+    rcpt.addr = addr;
+    rcpt.notify = notify;
+    rcpt.orcpt = orcpt;
+    smtp_reply_init(&r);
+    code = smtpcli_rcpt(st->cli, &rcpt, &r);
+    if (code / 100 == 2) {
+        if (st->nrcpt == st->rcpt_alloc) {
+            st->rcpt_alloc = st->rcpt_alloc ? 2 * st->rcpt_alloc : 8;
+            st->rcpt = myrealloc(st->rcpt, (size_t)st->rcpt_alloc * sizeof(SMTPD_RCPT));
+        }
+        st->rcpt[st->nrcpt].addr = mystrdup(addr);
+        st->rcpt[st->nrcpt].notify = notify;
+        st->rcpt[st->nrcpt].orcpt = orcpt;
+        st->nrcpt++;
+        notify = orcpt = NULL;
+        smtpd_relay_reply(st, &r, code);
+    } else if (code <= 0 || code / 100 == 3) {
+        smtpd_reply(st, "451 4.4.1 Error: lost the downstream: %s",
+                    smtpd_clean(buf, sizeof(buf), smtpd_one_line(&r), 500));
+        st->tx_lost = 1;
+        smtpd_drop_cli(st);
+    } else {
+        smtpd_relay_reply(st, &r, code == 421 ? 451 : code);
+        if (code == 421) {
+            st->tx_lost = 1;
+            smtpd_drop_cli(st);
+        }
+    }
+    smtp_reply_free(&r);
+  out:
+    myfree(notify);
+    myfree(orcpt);
+    vbuf_free(dec);
+}
+
+/* cmd_data - receive, decide, act */
+static void cmd_data(SMTPD_STATE *st, char *args)
+{
+    VBUF   *err;
+    DATA_RX rx;
+    ACTION  oa;
+    size_t  used;
+    int     fd, end = 0;
+
+    if (*args) {
+        smtpd_error(st, "501 5.5.4 Syntax: DATA");
+        return;
+    }
+    if (!st->in_mail) {
+        smtpd_error(st, "503 5.5.1 Error: need RCPT command");
+        return;
+    }
+    if (st->nrcpt == 0) {
+        smtpd_error(st, "554 5.5.1 Error: no valid recipients");
+        return;
+    }
+    if (st->tx_lost || st->cli == NULL) {
+        smtpd_reply(st, "451 4.4.1 Error: connection to the downstream lost, try again later");
+        return;
+    }
+    err = vbuf_alloc(4096);
+    if (spool_dir_check(var_spool_dir, err) < 0 || (fd = spool_create(var_spool_dir, err)) < 0) {
+        msg_warn("%s", vbuf_str(err));
+        smtpd_reply(st, "451 4.3.0 Error: cannot create a spool file, try again later");
+        vbuf_free(err);
+        return;
+    }
+    smtpd_reply(st, "354 End data with <CR><LF>.<CR><LF>");
+    if (smtpd_flush(st) < 0) {
+        close(fd);
+        vbuf_free(err);
+        return;
+    }
+
+    memset(&rx, 0, sizeof(rx));
+    rx.state = DS_BOL;
+    rx.prev_crlf = 1;               /* the 354 line counts as a CRLF */
+    rx.fd = fd;
+    rx.writing = 1;
+    oa = action_for_oversize();
+    rx.keep_oversize = oa == ACTION_PASS || oa == ACTION_TAG || oa == ACTION_QUARANTINE;
+    rx.limit = var_message_size_limit;
+    rx.obuf = mymalloc(SMTPD_OBUF);
+    netio_set_deadline(st->io, (int)var_smtpd_data_deadline);
+    while (!end) {
+        if (st->ioff == st->ilen && smtpd_fill(st) <= 0)
+            break;
+        used = data_scan(&rx, st->ibuf + st->ioff, st->ilen - st->ioff, &end);
+        st->ioff += used;
+    }
+    netio_set_deadline(st->io, 0);
+    clock_gettime(CLOCK_MONOTONIC, &st->dot_time);
+    myfree(rx.obuf);
+    if (msg_verbose)
+        msg_debug("DATA: %lld bytes, end %d, state %s", rx.size, end, data_state_names[rx.state]);
+
+    if (!end) {
+        st->where = "DATA";
+        smtpd_input_lost(st);
+    } else if (rx.werr) {
+        vbuf_sprintf(err, "write to spool: %s", strerror(rx.werr));
+        msg_warn("%s: %s", smtpd_queue_id(st) ? smtpd_queue_id(st) : "NOQUEUE", vbuf_str(err));
+        smtpd_reply(st, "451 4.3.0 Error: spool write error, try again later");
+        smtpd_log(st, rx.size, VERDICT_ERROR, ACTION_DEFER, vbuf_str(err), NULL, "deferred",
+                  "spool write error");
+        smtpd_downstream_rset(st);
+    } else {
+        smtpd_act(st, fd, rx.size, rx.oversize);
+    }
+    close(fd);
+    vbuf_free(err);
+    smtpd_tx_reset(st, 0);
+}
+
+/* cmd_rset - end the transaction, here and downstream */
+static void cmd_rset(SMTPD_STATE *st, char *args)
+{
+    if (*args) {
+        smtpd_error(st, "501 5.5.4 Syntax: RSET");
+        return;
+    }
+    smtpd_tx_reset(st, 1);
+    smtpd_reply(st, "250 2.0.0 Ok");
+}
+
+/* cmd_noop - nothing */
+static void cmd_noop(SMTPD_STATE *st, char *args)
+{
+    (void)args;
+    smtpd_reply(st, "250 2.0.0 Ok");
+}
+
+/* cmd_quit - goodbye */
+static void cmd_quit(SMTPD_STATE *st, char *args)
+{
+    (void)args;
+    smtpd_reply(st, "221 2.0.0 Bye");
+    st->quit = 1;
+}
+
+/* cmd_refused - what we cannot relay (STARTTLS, AUTH, BDAT, ...) */
+static void cmd_refused(SMTPD_STATE *st, char *args)
+{
+    (void)args;
+    smtpd_error(st, "502 5.5.1 Error: command not implemented");
+}
+
+typedef struct SMTPD_CMD {
+    const char *verb;
+    void    (*action) (SMTPD_STATE *, char *);
+} SMTPD_CMD;
+
+static const SMTPD_CMD smtpd_cmd_table[] = {
+    {"EHLO", cmd_ehlo},
+    {"HELO", cmd_helo},
+    {"XFORWARD", cmd_xforward},
+    {"MAIL", cmd_mail},
+    {"RCPT", cmd_rcpt},
+    {"DATA", cmd_data},
+    {"RSET", cmd_rset},
+    {"NOOP", cmd_noop},
+    {"QUIT", cmd_quit},
+    {"STARTTLS", cmd_refused},
+    {"AUTH", cmd_refused},
+    {"BDAT", cmd_refused},
+    {"VRFY", cmd_refused},
+    {"EXPN", cmd_refused},
+    {"ETRN", cmd_refused},
+    {"XCLIENT", cmd_refused},
+    {NULL, NULL},
+};
+
+/* smtpd_command - one command line */
+static void smtpd_command(SMTPD_STATE *st)
+{
+    char   *line = st->line->data, *args;
+    const SMTPD_CMD *cmd;
+    size_t  vlen;
+
+    if (strlen(line) != vbuf_len(st->line)) {
+        smtpd_error(st, "500 5.5.2 Error: NUL character in command");
+        return;
+    }
+    while (*line == ' ')
+        line++;
+    vlen = strcspn(line, " ");
+    if (vlen == 0) {
+        smtpd_error(st, "500 5.5.2 Error: bad syntax");
+        return;
+    }
+    for (cmd = smtpd_cmd_table; cmd->verb; cmd++)
+        if (strlen(cmd->verb) == vlen && strncasecmp(line, cmd->verb, vlen) == 0)
+            break;
+    if (cmd->verb == NULL) {
+        smtpd_error(st, "500 5.5.2 Error: command not recognized");
+        return;
+    }
+    if (smtpd_has_ctl(line)) {
+        smtpd_error(st, "501 5.5.4 Error: control character in command");
+        return;
+    }
+    st->where = cmd->verb;
+    args = line + vlen;
+    while (*args == ' ')
+        args++;
+    /* trailing spaces are not part of the last argument */
+    for (vlen = strlen(args); vlen > 0 && args[vlen - 1] == ' '; vlen--)
+        args[vlen - 1] = 0;
+    cmd->action(st, args);
+}
+
+/* smtpd_session - serve one SMTP session */
 void smtpd_session(int rfd, int wfd, const SMTPD_PEER *peer, INSPECTOR *in,
                    const char *open_err)
 {
-    static const char text[] = "421 4.3.0 postsift smtpd mode not available in this build\r\n";
+    SMTPD_STATE *st;
+    int     r_dup, w_dup, got;
+    const char *client = peer && peer->addr ? peer->addr : "unknown";
 
-    (void)rfd;
-    (void)in;
-    (void)open_err;
-    msg_warn("smtpd session from %s refused: not available in this build",
-             peer && peer->addr ? peer->addr : "unknown");
-    (void)!write(wfd, text, sizeof(text) - 1);
+    /* the caller keeps its descriptors: netio closes copies */
+    if ((r_dup = dup(rfd)) < 0 || (w_dup = dup(wfd)) < 0) {
+        msg_warn("smtpd session from %s: dup: %s", client, strerror(errno));
+        if (r_dup >= 0)
+            close(r_dup);
+        return;
+    }
+    st = mycalloc(1, sizeof(*st));
+    st->io = netio_fdopen(r_dup, w_dup);
+    netio_set_timeout(st->io, (int)var_smtpd_timeout);
+    st->peer = peer;
+    st->in = in;
+    st->open_err = open_err;
+    st->line = vbuf_alloc(SMTPD_LINE_MAX + 2);
+    st->out = vbuf_alloc(SMTPD_REPLY_CAP);
+    st->where = "CONNECT";
+    st->loop = -1;
+    clock_gettime(CLOCK_MONOTONIC, &st->mail_time);
+
+    smtpd_reply(st, "220 %s ESMTP postsift", smtpd_hostname());
+    while (!st->quit) {
+        if (st->errors >= SMTPD_ERROR_MAX) {
+            msg_info("too many errors after %s from %s", st->where, client);
+            smtpd_reply(st, "421 4.7.0 %s Error: too many errors", smtpd_hostname());
+            break;
+        }
+        /* Outside a transaction a shutdown need not wait for the client's
+         * next command: the read gives up at once (NETIO_INTR). */
+        netio_set_interrupt(st->io, st->in_mail ? NULL : &smtpd_shutdown);
+        got = smtpd_read_line(st);
+        netio_set_interrupt(st->io, NULL);
+        if (got < 0) {
+            smtpd_input_lost(st);
+            break;
+        }
+        if (smtpd_shutdown && !st->in_mail) {
+            smtpd_reply(st, "421 4.3.2 %s Service shutting down, closing connection",
+                        smtpd_hostname());
+            break;
+        }
+        if (got == 0) {
+            smtpd_error(st, "500 5.5.2 Error: line too long");
+            continue;
+        }
+        smtpd_command(st);
+    }
+    (void)netio_flush(st->io);
+
+    smtpd_tx_reset(st, 0);
+    if (st->cli)
+        smtpcli_quit(st->cli);
+    myfree(st->helo);
+    myfree(st->rcpt);
+    vbuf_free(st->line);
+    vbuf_free(st->out);
+    netio_close(st->io);
+    myfree(st);
 }

@@ -28,9 +28,12 @@ typedef struct SMTPD_PEER {
 } SMTPD_PEER;
 
 /* smtpd_session - serve one SMTP session on rfd/wfd until QUIT, EOF, a
- * timeout or shutdown. in may be NULL (the scanner could not be set up;
- * open_err says why): every message then gets error_action. Never writes
- * to stderr (under spawn(8) it is the socket). */
+ * timeout, too many errors or shutdown. in may be NULL (the scanner could
+ * not be set up; open_err says why): every message then gets
+ * error_action. rfd and wfd stay open (the session works on duplicates):
+ * the caller closes them. Never writes to stderr (under spawn(8) it is
+ * the socket). smtpd_shutdown is looked at when a command arrives, so a
+ * client that sends nothing keeps the session until smtpd_timeout. */
 void smtpd_session(int rfd, int wfd, const SMTPD_PEER *peer, INSPECTOR *in,
                    const char *open_err);
 

@@ -46,6 +46,7 @@ struct NETIO {
     struct timespec op_end;     /* end of the current operation */
     int     op_timed;           /* op_end is set */
     int     errkind;
+    const volatile sig_atomic_t *intr;  /* give up on EINTR while set */
     VBUF   *err;
     char    name[NETIO_NAME_MAX];   /* the peer, for error texts */
 };
@@ -128,6 +129,10 @@ static int netio_wait(NETIO *io, int fd, short events, const char *what)
         }
         if (ms > INT_MAX)
             ms = INT_MAX;
+        if (io->intr && *io->intr && (events & POLLIN)) {
+            netio_seterr(io, NETIO_INTR, "interrupted %s %s", what, io->name);
+            return -1;
+        }
         pfd.fd = fd;
         pfd.events = events;
         pfd.revents = 0;
@@ -250,6 +255,12 @@ void netio_close(NETIO *io)
 void netio_set_timeout(NETIO *io, int seconds)
 {
     io->timeout = seconds > 0 ? seconds : 0;
+}
+
+/* netio_set_interrupt - give up waiting while *flag is set */
+void netio_set_interrupt(NETIO *io, const volatile sig_atomic_t *flag)
+{
+    io->intr = flag;
 }
 
 /* netio_set_deadline - absolute limit, seconds from now (0 = none) */

@@ -10,6 +10,7 @@
 #ifndef POSTSIFT_NETIO_H
 #define POSTSIFT_NETIO_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <time.h>
@@ -24,6 +25,7 @@ typedef struct NETIO NETIO;
 #define NETIO_EOF      2    /* peer closed */
 #define NETIO_IOERR    3    /* read/write/connect failed (errno text) */
 #define NETIO_TOOLONG  4    /* line over the bound */
+#define NETIO_INTR     5    /* a signal came while the interrupt flag was set */
 
 /* netio_connect - connect to "[host]:port", "host:port", "inet:host:port",
    "unix:/path" or "/path"; NULL with why in err (connect refused, ...) */
@@ -40,6 +42,12 @@ void netio_set_timeout(NETIO *io, int seconds);
 
 /* netio_set_deadline - absolute limit, seconds from now (0 = none) */
 void netio_set_deadline(NETIO *io, int seconds_from_now);
+
+/* netio_set_interrupt - while *flag is non-zero, a wait that a signal
+ * interrupts gives up with NETIO_INTR instead of waiting on (a daemon's
+ * shutdown flag, so that an idle session ends at once); reads only:
+ * buffered output still goes out. NULL = never */
+void netio_set_interrupt(NETIO *io, const volatile sig_atomic_t *flag);
 
 /* netio_read_line - next line without its CRLF/LF into line (reset first);
    returns the number of bytes consumed including the line end, or -1 on

@@ -43,6 +43,7 @@ char *var_smtp_helo_name;
 char *var_smtpd_listen;
 long  var_smtpd_timeout;
 long  var_smtpd_data_deadline;
+long  var_smtpd_data_done_timeout;
 long  var_smtpd_workers;
 long  var_smtpd_max_sessions;
 char *var_smtpd_pid_file;
@@ -130,6 +131,8 @@ const CFG_PARAM config_params[] = {
      "EHLO name used when reinjecting by SMTP"},
     {"smtpd_data_deadline", CFG_TIME, "3600s", &var_smtpd_data_deadline, 1, 0,
      "time limit for a whole DATA phase from the client"},
+    {"smtpd_data_done_timeout", CFG_TIME, "300s", &var_smtpd_data_done_timeout, 1, 0,
+     "time limit from the client's final dot to our reply (scan and hand-over)"},
     {"smtpd_listen", CFG_STR, "127.0.0.1:10025", &var_smtpd_listen, 0, 0,
      "listen address(es) of the smtpd daemon"},
     {"smtpd_max_sessions", CFG_INT, "100", &var_smtpd_max_sessions, 1, 0,

@@ -51,6 +51,7 @@ extern char *var_smtpd_listen;
 extern long  var_smtpd_timeout;
 extern long  var_max_trace_headers;
 extern long  var_smtpd_data_deadline;     /* whole DATA phase, seconds */
+extern long  var_smtpd_data_done_timeout; /* final dot to our reply, seconds */
 extern long  var_smtpd_workers;           /* daemon worker processes */
 extern long  var_smtpd_max_sessions;      /* sessions per worker before it is recycled */
 extern char *var_smtpd_pid_file;

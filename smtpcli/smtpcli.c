@@ -842,6 +842,13 @@ int smtpcli_send(SMTPCLI *cli, const SMTP_ENVELOPE *env, int all_or_nothing,
   * The end.
   */
 
+/* smtpcli_set_deadline - limit the time of all that follows */
+void smtpcli_set_deadline(SMTPCLI *cli, int seconds_from_now)
+{
+    if (cli->io)
+        netio_set_deadline(cli->io, seconds_from_now);
+}
+
 /* smtpcli_quit - QUIT (best effort) and close */
 void smtpcli_quit(SMTPCLI *cli)
 {

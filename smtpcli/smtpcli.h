@@ -126,6 +126,10 @@ int smtpcli_send(SMTPCLI *cli, const SMTP_ENVELOPE *env, int all_or_nothing,
 void smtp_result_init(SMTP_RESULT *res);
 void smtp_result_free(SMTP_RESULT *res);
 
+/* smtpcli_set_deadline - an absolute limit for everything that follows,
+ * seconds from now, on top of the per-command timeout (0 = none) */
+void smtpcli_set_deadline(SMTPCLI *cli, int seconds_from_now);
+
 /* smtpcli_quit - QUIT (best effort) and close */
 void smtpcli_quit(SMTPCLI *cli);
 /* smtpcli_close - close without QUIT (after an error) */

@@ -73,7 +73,7 @@ check "install simple" pp_rc 0 install simple -c "$PF_CONF" -u "$FILTER_USER" -p
 check "install prints its postconf commands" grep -q "postconf -c $PF_CONF -M" "$PF_DIR/pp.out"
 check "install reloads the running instance" grep -q "reload" "$PF_DIR/pp.out"
 check "state saved" test -s "$PF_CONF/postsift-postfix.saved"
-check "pipe service added" eval "pfc -M postsift/unix | grep -q 'pipe flags=Rq user=$FILTER_USER null_sender= argv=$fake -m pipe -c $conf'"
+check "pipe service added" eval "pfc -M postsift/unix | grep -q 'pipe -o pipe_delivery_status_filter=regexp:$TOP/conf/pipe_status_filter flags=Rq user=$FILTER_USER null_sender= argv=$fake -m pipe -c $conf'"
 check "pipe argv has the macros" eval "pfc -M postsift/unix | grep -qF -- '-q \${queue_id} -X addr=\${client_address} -X helo=\${client_helo} -X name=\${client_hostname} -X proto=\${client_protocol} -O=\${original_recipient} -f \${sender} -- \${recipient}'"
 check "pipe argv has the reinject port" eval "pfc -M postsift/unix | grep -qF -- '-o reinject_target=[127.0.0.1]:$PF_REINJECT_PORT'"
 check "reinjection smtpd added" eval "pfc -M 127.0.0.1:$PF_REINJECT_PORT/inet | grep -q 'smtpd -o content_filter= -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks,no_milters'"
@@ -146,7 +146,7 @@ good=(-u "$FILTER_USER" -p "$conf" -b "$fake" -l "$PF_SMTP_PORT")
 check "no mode: 2" pp_rc 2
 check "unknown mode: 2" pp_rc 2 frobnicate
 check "install without design: 2" pp_rc 2 install
-check "unknown design: 2" pp_rc 2 install advanced "${c[@]}"
+check "unknown design: 2" pp_rc 2 install frobnicate "${c[@]}"
 check "unknown option: 2" pp_rc 2 install simple -Z "${c[@]}" "${good[@]}"
 check "bad port: 2" pp_rc 2 install simple "${c[@]}" "${good[@]}" -r 12ab
 check "port out of range: 2" pp_rc 2 install simple "${c[@]}" "${good[@]}" -r 70000

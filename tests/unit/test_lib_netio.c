@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "lib/netio.h"
@@ -135,6 +136,57 @@ static void test_timeouts(void)
     vbuf_free(line);
 }
 
+static volatile sig_atomic_t intr_flag;
+
+/* on_alarm_intr - the "daemon's SIGTERM" of test_interrupt */
+static void on_alarm_intr(int sig)
+{
+    (void)sig;
+    intr_flag = 1;
+}
+
+/* test_interrupt - a read gives up on a signal only while the flag is
+ * set; writes and buffered input are not affected */
+static void test_interrupt(void)
+{
+    struct sigaction sa;
+    struct itimerval it;
+    VBUF *line = vbuf_alloc(0);
+    long long t0, ms;
+    char c;
+    int sv[2];
+    NETIO *io;
+
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    io = netio_fdopen(sv[0], sv[0]);
+    netio_set_timeout(io, 10);
+    netio_set_interrupt(io, &intr_flag);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_alarm_intr;
+    sa.sa_flags = SA_RESTART;       /* poll() still returns EINTR */
+    sigaction(SIGALRM, &sa, NULL);
+    memset(&it, 0, sizeof(it));
+    it.it_value.tv_usec = 200000;
+    t0 = now_ms();
+    setitimer(ITIMER_REAL, &it, NULL);
+    UT_EQ_INT(netio_read_line(io, line, 100, NULL), -1, "interrupted read");
+    ms = now_ms() - t0;
+    UT_EQ_INT(netio_errkind(io), NETIO_INTR, "interrupt kind");
+    UT_CHECK(ms >= 150 && ms < 2000, "interrupt took %lld ms", ms);
+    UT_EQ_INT(netio_write(io, "421 bye\r\n", 9), 0, "write while the flag is set");
+    UT_EQ_INT(netio_flush(io), 0, "flush while the flag is set");
+    UT_EQ_INT(read(sv[1], line->data, 9), 9, "the peer got it");
+    UT_EQ_INT(netio_read(io, &c, 1), -1, "read with the flag already set fails at once");
+    netio_set_interrupt(io, NULL);
+    UT_EQ_INT(write(sv[1], "x\n", 2), 2, "peer sends");
+    UT_EQ_INT(netio_read_line(io, line, 100, NULL), 2, "no flag: reads again");
+    netio_close(io);
+    close(sv[1]);
+    signal(SIGALRM, SIG_DFL);
+    vbuf_free(line);
+    alarm(60);
+}
+
 /* test_closed_peer - EPIPE is an error, never a signal */
 static void test_closed_peer(void)
 {
@@ -230,6 +282,7 @@ int main(void)
     test_lines();
     test_read_mixed();
     test_timeouts();
+    test_interrupt();
     test_closed_peer();
     test_one_byte();
     test_connect_errors();

@@ -1,0 +1,1159 @@
+/*
+ * test_filter_smtpd - the smtpd session engine between a scripted client
+ * and a recording downstream
+ *
+ * smtpd_session() runs in a forked child on one end of a socketpair; the
+ * test is the upstream client on the other end (Postfix's smtp client,
+ * pipelining when it likes). The downstream is a small SMTP server in
+ * another child on a loopback port (reinject_target points at it): it
+ * answers like the reinjection smtpd (550 for recipients containing
+ * "reject", 451 after DATA for a message containing "TEMPFAIL-ME") and
+ * appends every command line and every DATA body, byte for byte, to a
+ * record file that the tests read back. The scanner is libclamav with the
+ * bundled test signatures, as in test_filter_inspect.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "filter/inspect.h"
+#include "filter/smtpd.h"
+#include "lib/config.h"
+#include "lib/msg.h"
+#include "lib/mymalloc.h"
+#include "lib/params.h"
+#include "lib/vbuf.h"
+#include "tests/unit/unittest.h"
+
+#define WAIT_MS     20000       /* the longest a test waits for a reply */
+
+static char tmpdir[] = "/tmp/test_filter_smtpd-XXXXXX";
+static char record_path[sizeof(tmpdir) + 32];
+static char log_path[sizeof(tmpdir) + 32];
+static char qdir[sizeof(tmpdir) + 32];
+static char target[64];
+static INSPECTOR *inspector;
+
+/* set - a setting, as -o would give it */
+static void set(const char *fmt, ...) PS_PRINTF(1, 2);
+
+static void set(const char *fmt, ...)
+{
+    VBUF   *err = vbuf_alloc(1024);
+    VBUF   *nameval = vbuf_alloc(4096);
+    va_list ap;
+
+    va_start(ap, fmt);
+    vbuf_vsprintf_append(nameval, fmt, ap);
+    va_end(ap);
+    if (config_override(vbuf_str(nameval), err) < 0 || config_finish(err) < 0)
+        msg_fatal("setting %s: %s", vbuf_str(nameval), vbuf_str(err));
+    vbuf_free(nameval);
+    vbuf_free(err);
+}
+
+/* write_all - all of len bytes, or exit */
+static void write_all(int fd, const char *buf, size_t len)
+{
+    ssize_t n;
+
+    while (len > 0) {
+        n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        buf += n;
+        len -= (size_t)n;
+    }
+}
+
+ /*
+  * The downstream: a recording SMTP server.
+  */
+
+typedef struct DS_IN {
+    int     fd;
+    char    buf[65536];
+    size_t  off, len;
+} DS_IN;
+
+/* ds_getc - one byte; -1 on EOF or silence */
+static int ds_getc(DS_IN *in)
+{
+    struct pollfd pfd = {.fd = in->fd, .events = POLLIN};
+    ssize_t n;
+
+    if (in->off == in->len) {
+        if (poll(&pfd, 1, WAIT_MS) <= 0)
+            return -1;
+        if ((n = read(in->fd, in->buf, sizeof(in->buf))) <= 0)
+            return -1;
+        in->off = 0;
+        in->len = (size_t)n;
+    }
+    return (unsigned char)in->buf[in->off++];
+}
+
+/* ds_record - append one entry: "KIND LEN\n" BYTES "\n" */
+static void ds_record(const char *kind, const char *data, size_t len)
+{
+    char    head[64];
+    int     fd = open(record_path, O_WRONLY | O_APPEND | O_CREAT, 0600);
+
+    if (fd < 0)
+        return;
+    snprintf(head, sizeof(head), "%s %zu\n", kind, len);
+    write_all(fd, head, strlen(head));
+    write_all(fd, data, len);
+    write_all(fd, "\n", 1);
+    close(fd);
+}
+
+/* ds_say - a reply */
+static void ds_say(int fd, const char *text)
+{
+    write_all(fd, text, strlen(text));
+}
+
+/* ds_session - one downstream connection */
+static void ds_session(int fd, int *nqueued)
+{
+    DS_IN  *in = mycalloc(1, sizeof(*in));
+    VBUF   *line = vbuf_alloc(0), *data = vbuf_alloc(0);
+    char    reply[128];
+    int     c;
+
+    in->fd = fd;
+    ds_say(fd, "220 ds.test ESMTP\r\n");
+    for (;;) {
+        vbuf_reset(line);
+        while ((c = ds_getc(in)) >= 0 && c != '\n')
+            vbuf_addch(line, c);
+        if (c < 0) {
+            ds_record("EOF", "", 0);
+            break;
+        }
+        if (vbuf_len(line) == 0 || line->data[vbuf_len(line) - 1] != '\r') {
+            ds_record("BADLINE", vbuf_str(line), vbuf_len(line));
+            ds_say(fd, "500 5.5.2 bare LF\r\n");
+            continue;
+        }
+        vbuf_truncate(line, vbuf_len(line) - 1);
+        ds_record("C", vbuf_str(line), vbuf_len(line));
+        if (strncasecmp(vbuf_str(line), "EHLO", 4) == 0) {
+            ds_say(fd, "250-ds.test\r\n250-PIPELINING\r\n250-SIZE\r\n250-8BITMIME\r\n"
+                   "250-SMTPUTF8\r\n250-DSN\r\n250-ENHANCEDSTATUSCODES\r\n"
+                   "250 XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE\r\n");
+        } else if (strncasecmp(vbuf_str(line), "HELO", 4) == 0
+                   || strncasecmp(vbuf_str(line), "XFORWARD", 8) == 0
+                   || strncasecmp(vbuf_str(line), "NOOP", 4) == 0
+                   || strncasecmp(vbuf_str(line), "RSET", 4) == 0) {
+            ds_say(fd, "250 2.0.0 Ok\r\n");
+        } else if (strncasecmp(vbuf_str(line), "MAIL", 4) == 0) {
+            ds_say(fd, "250 2.1.0 Ok\r\n");
+        } else if (strncasecmp(vbuf_str(line), "RCPT", 4) == 0) {
+            if (strstr(vbuf_str(line), "reject") != NULL)
+                ds_say(fd, "550 5.1.1 <reject@example.net>: Recipient address rejected: "
+                       "User unknown in virtual mailbox table\r\n");
+            else
+                ds_say(fd, "250 2.1.5 Ok\r\n");
+        } else if (strcasecmp(vbuf_str(line), "DATA") == 0) {
+            ds_say(fd, "354 End data with <CR><LF>.<CR><LF>\r\n");
+            vbuf_reset(data);
+            for (;;) {
+                if ((c = ds_getc(in)) < 0)
+                    break;
+                vbuf_addch(data, c);
+                if ((vbuf_len(data) == 3 && memcmp(data->data, ".\r\n", 3) == 0)
+                    || (vbuf_len(data) >= 5
+                        && memcmp(data->data + vbuf_len(data) - 5, "\r\n.\r\n", 5) == 0))
+                    break;
+            }
+            ds_record(c < 0 ? "PARTIAL" : "D", vbuf_str(data), vbuf_len(data));
+            if (c < 0)
+                break;
+            if (memmem(data->data, vbuf_len(data), "DROP-ME", 7) != NULL) {
+                break;          /* gone without a word */
+            } else if (memmem(data->data, vbuf_len(data), "TEMPFAIL-ME", 11) != NULL) {
+                ds_say(fd, "451 4.3.0 Error: queue file write error\r\n");
+            } else if (memmem(data->data, vbuf_len(data), "CLOSE-AFTER", 11) != NULL) {
+                /* as Postfix's smtpd after smtpd_timeout: 421, then gone */
+                snprintf(reply, sizeof(reply), "250 2.0.0 Ok: queued as QID%d\r\n", ++*nqueued);
+                ds_say(fd, reply);
+                ds_say(fd, "421 4.4.2 ds.test Error: timeout exceeded\r\n");
+                break;
+            } else {
+                snprintf(reply, sizeof(reply), "250 2.0.0 Ok: queued as QID%d\r\n", ++*nqueued);
+                ds_say(fd, reply);
+            }
+        } else if (strcasecmp(vbuf_str(line), "QUIT") == 0) {
+            ds_say(fd, "221 2.0.0 Bye\r\n");
+            break;
+        } else {
+            ds_say(fd, "502 5.5.2 Error: command not recognized\r\n");
+        }
+    }
+    vbuf_free(line);
+    vbuf_free(data);
+    myfree(in);
+}
+
+/* ds_start - the downstream on a loopback port; its pid */
+static pid_t ds_start(int *port)
+{
+    struct sockaddr_in sin;
+    socklen_t len = sizeof(sin);
+    int     lfd, fd, nqueued = 0;
+    pid_t   pid;
+
+    lfd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (lfd < 0 || bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(lfd, 16) < 0
+        || getsockname(lfd, (struct sockaddr *)&sin, &len) < 0)
+        msg_fatal("downstream listener: %s", strerror(errno));
+    *port = ntohs(sin.sin_port);
+    fflush(stdout);
+    fflush(stderr);
+    if ((pid = fork()) == 0) {
+        for (;;) {
+            if ((fd = accept(lfd, NULL, NULL)) < 0) {
+                if (errno == EINTR)
+                    continue;
+                _exit(1);
+            }
+            ds_record("CONNECT", "", 0);
+            ds_session(fd, &nqueued);
+            close(fd);
+        }
+    }
+    close(lfd);
+    return pid;
+}
+
+/* closed_port - a loopback port nobody listens on */
+static int closed_port(void)
+{
+    struct sockaddr_in sin;
+    socklen_t len = sizeof(sin);
+    int     fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+    memset(&sin, 0, sizeof(sin));
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0
+        || getsockname(fd, (struct sockaddr *)&sin, &len) < 0)
+        msg_fatal("closed port: %s", strerror(errno));
+    port = ntohs(sin.sin_port);
+    close(fd);
+    return port;
+}
+
+ /*
+  * The record, read back.
+  */
+
+typedef struct RECORD {
+    VBUF   *cmds;               /* every command line, each ended by '\n' */
+    VBUF   *data[16];           /* the DATA bodies */
+    int     ndata;
+    int     nconnect;
+    int     bad;                /* BADLINE or PARTIAL entries */
+} RECORD;
+
+/* rec_reset - start a new record */
+static void rec_reset(void)
+{
+    int fd = open(record_path, O_WRONLY | O_TRUNC | O_CREAT, 0600);
+
+    if (fd >= 0)
+        close(fd);
+}
+
+/* rec_load - parse the record file */
+static void rec_load(RECORD *rec)
+{
+    VBUF   *all = vbuf_alloc(0);
+    char    buf[65536], kind[16];
+    ssize_t n;
+    size_t  off = 0, len;
+    int     fd = open(record_path, O_RDONLY);
+
+    memset(rec, 0, sizeof(*rec));
+    rec->cmds = vbuf_alloc(0);
+    while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+        vbuf_append(all, buf, (size_t)n);
+    if (fd >= 0)
+        close(fd);
+    while (off < vbuf_len(all)) {
+        if (sscanf(all->data + off, "%15s %zu", kind, &len) != 2)
+            break;
+        off = (size_t)((char *)memchr(all->data + off, '\n', vbuf_len(all) - off) - all->data) + 1;
+        if (off + len > vbuf_len(all))
+            break;
+        if (strcmp(kind, "C") == 0) {
+            vbuf_append(rec->cmds, all->data + off, len);
+            vbuf_addch(rec->cmds, '\n');
+        } else if (strcmp(kind, "D") == 0 && rec->ndata < 16) {
+            rec->data[rec->ndata] = vbuf_alloc(0);
+            vbuf_append(rec->data[rec->ndata++], all->data + off, len);
+        } else if (strcmp(kind, "CONNECT") == 0) {
+            rec->nconnect++;
+        } else if (strcmp(kind, "BADLINE") == 0 || strcmp(kind, "PARTIAL") == 0) {
+            rec->bad++;
+        }
+        off += len + 1;
+    }
+    vbuf_free(all);
+}
+
+/* rec_free - release */
+static void rec_free(RECORD *rec)
+{
+    int i;
+
+    vbuf_free(rec->cmds);
+    for (i = 0; i < rec->ndata; i++)
+        vbuf_free(rec->data[i]);
+}
+
+/* count_str - occurrences of s in text */
+static int count_str(const char *text, const char *s)
+{
+    int n = 0;
+
+    for (; (text = strstr(text, s)) != NULL; text += strlen(s))
+        n++;
+    return n;
+}
+
+/* smtp_clean - no bare CR or LF in len bytes */
+static int smtp_clean(const char *p, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] == '\r' && (i + 1 == len || p[i + 1] != '\n'))
+            return 0;
+        if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
+            return 0;
+    }
+    return 1;
+}
+
+/* body_after_prefix - the DATA body without our X-Virus-* header lines */
+static const char *body_after_prefix(const VBUF *d, size_t *len)
+{
+    const char *p = vbuf_str(d), *end = p + vbuf_len(d), *nl;
+
+    while (p < end && strncmp(p, "X-Virus-", 8) == 0 && (nl = memchr(p, '\n', (size_t)(end - p))))
+        p = nl + 1;
+    *len = (size_t)(end - p);
+    return p;
+}
+
+ /*
+  * The upstream client.
+  */
+
+typedef struct SESSION {
+    int     fd;
+    pid_t   pid;
+    VBUF   *reply;              /* the last reply, all lines */
+} SESSION;
+
+/* on_usr1 - the daemon's SIGTERM, for the test */
+static void on_usr1(int sig)
+{
+    (void)sig;
+    smtpd_shutdown = 1;
+}
+
+/* sess_start - smtpd_session() in a child; the test holds the client end */
+static void sess_start(SESSION *s, INSPECTOR *in, const char *open_err)
+{
+    SMTPD_PEER peer = {"127.0.0.1", "4711"};
+    int     sv[2];
+
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+        msg_fatal("socketpair: %s", strerror(errno));
+    fflush(stdout);
+    fflush(stderr);
+    if ((s->pid = fork()) == 0) {
+        close(sv[0]);
+        signal(SIGUSR1, on_usr1);
+        smtpd_session(sv[1], sv[1], &peer, in, open_err);
+        close(sv[1]);
+        /* as spawn mode does; libclamav keeps pointers where LeakSanitizer
+         * does not look, so an engine left open reads as a leak */
+        inspector_close(inspector);
+        exit(0);                /* exit, not _exit: LeakSanitizer checks */
+    }
+    close(sv[1]);
+    s->fd = sv[0];
+    s->reply = vbuf_alloc(0);
+}
+
+/* sess_send - bytes to the server */
+static void sess_send(SESSION *s, const char *text, size_t len)
+{
+    write_all(s->fd, text, len);
+}
+
+#define SEND(s, text) sess_send((s), (text), strlen(text))
+
+/* sess_reply - read one reply (all its lines); "" on EOF or silence */
+static const char *sess_reply(SESSION *s)
+{
+    struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
+    size_t  bol = 0;
+    char    c;
+
+    vbuf_reset(s->reply);
+    for (;;) {
+        if (poll(&pfd, 1, WAIT_MS) <= 0 || read(s->fd, &c, 1) != 1) {
+            vbuf_reset(s->reply);
+            return "";
+        }
+        vbuf_addch(s->reply, c);
+        if (c == '\n') {
+            if (vbuf_len(s->reply) - bol < 5 || s->reply->data[bol + 3] != '-')
+                return vbuf_str(s->reply);
+            bol = vbuf_len(s->reply);
+        }
+    }
+}
+
+/* last_line - the last line of a reply */
+static const char *last_line(const char *reply)
+{
+    const char *p = reply, *nl;
+
+    while ((nl = strchr(p, '\n')) != NULL && nl[1])
+        p = nl + 1;
+    return p;
+}
+
+/* expect - the next reply's last line starts with want */
+static void expect(SESSION *s, const char *want, const char *what)
+{
+    const char *r = sess_reply(s);
+
+    UT_CHECK(strncmp(last_line(r), want, strlen(want)) == 0, "%s: got \"%s\", want \"%s...\"",
+             what, r, want);
+}
+
+/* sess_eof - the server closed the connection */
+static void sess_eof(SESSION *s, const char *what)
+{
+    struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
+    char    c;
+
+    UT_CHECK(poll(&pfd, 1, WAIT_MS) == 1 && read(s->fd, &c, 1) == 0, "%s: no EOF", what);
+}
+
+/* sess_end - close, and the server process must exit cleanly */
+static void sess_end(SESSION *s, const char *what)
+{
+    int     st = 0;
+
+    close(s->fd);
+    waitpid(s->pid, &st, 0);
+    UT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: smtpd child status %d", what, st);
+    vbuf_free(s->reply);
+}
+
+/* sess_open - start, greeting, EHLO */
+static void sess_open(SESSION *s, INSPECTOR *in, const char *what)
+{
+    rec_reset();
+    sess_start(s, in, NULL);
+    expect(s, "220 test.example ESMTP postsift", what);
+    SEND(s, "EHLO upstream.test\r\n");
+    expect(s, "250 XFORWARD", what);
+}
+
+/* sess_quit - QUIT, 221, EOF, child gone */
+static void sess_quit(SESSION *s, const char *what)
+{
+    SEND(s, "QUIT\r\n");
+    expect(s, "221 2.0.0", what);
+    sess_eof(s, what);
+    sess_end(s, what);
+}
+
+/* envelope - MAIL and one RCPT, both accepted */
+static void envelope(SESSION *s, const char *what)
+{
+    SEND(s, "MAIL FROM:<sender@example.org>\r\n");
+    expect(s, "250 2.1.0", what);
+    SEND(s, "RCPT TO:<rcpt@example.net>\r\n");
+    expect(s, "250 2.1.5", what);
+}
+
+/* count_files - entries in a directory, . and .. aside */
+static int count_files(const char *dir)
+{
+    DIR    *d = opendir(dir);
+    struct dirent *e;
+    int     n = 0;
+
+    while (d && (e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            n++;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* log_has - the log file contains s */
+static int log_has(const char *s)
+{
+    VBUF   *all = vbuf_alloc(0);
+    char    buf[8192];
+    ssize_t n;
+    int     fd = open(log_path, O_RDONLY), found;
+
+    while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+        vbuf_append(all, buf, (size_t)n);
+    if (fd >= 0)
+        close(fd);
+    found = strstr(vbuf_str(all), s) != NULL;
+    vbuf_free(all);
+    return found;
+}
+
+ /*
+  * The tests.
+  */
+
+static const char eicar_msg[] =
+    "From: <a@example.org>\r\nTo: <b@example.org>\r\nSubject: eicar\r\nMIME-Version: 1.0\r\n"
+    "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+    "--b1\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+    "--b1\r\nContent-Type: application/octet-stream; name=\"a.bin\"\r\n"
+    "Content-Transfer-Encoding: base64\r\n\r\n"
+    "WDVPIVAlQEFQWzRcUFpYNTQoUF4pN0NDKTd9JEVJQ0FSLVNUQU5EQVJELUFOVElWSVJVUy1URVNU\r\n"
+    "LUZJTEUhJEgrSCo=\r\n--b1--\r\n.\r\n";
+
+/* test_protocol - greeting, EHLO, refusals, syntax, sequence, line bound */
+static void test_protocol(void)
+{
+    SESSION s;
+    RECORD  rec;
+    const char *r;
+    char   *longline;
+
+    rec_reset();
+    sess_start(&s, inspector, NULL);
+    expect(&s, "220 test.example ESMTP postsift", "greeting");
+    SEND(&s, "EHLO upstream.test\r\n");
+    r = sess_reply(&s);
+    UT_CHECK(strncmp(r, "250-test.example\r\n", 18) == 0, "EHLO first line: %s", r);
+    UT_CHECK(strstr(r, "250-PIPELINING\r\n") != NULL, "PIPELINING: %s", r);
+    UT_CHECK(strstr(r, "250-SIZE 52428800\r\n") != NULL, "SIZE: %s", r);
+    UT_CHECK(strstr(r, "250-8BITMIME\r\n") != NULL, "8BITMIME: %s", r);
+    UT_CHECK(strstr(r, "250-SMTPUTF8\r\n") != NULL, "SMTPUTF8: %s", r);
+    UT_CHECK(strstr(r, "250-DSN\r\n") != NULL, "DSN: %s", r);
+    UT_CHECK(strstr(r, "250-ENHANCEDSTATUSCODES\r\n") != NULL, "ENHANCEDSTATUSCODES: %s", r);
+    UT_CHECK(strstr(r, "250 XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE\r\n") != NULL,
+             "XFORWARD: %s", r);
+    UT_CHECK(strstr(r, "STARTTLS") == NULL && strstr(r, "AUTH") == NULL
+             && strstr(r, "CHUNKING") == NULL, "nothing we cannot relay: %s", r);
+    SEND(&s, "HELO upstream.test\r\n");
+    expect(&s, "250 test.example", "HELO");
+    SEND(&s, "STARTTLS\r\n");
+    expect(&s, "502 5.5.1", "STARTTLS");
+    SEND(&s, "AUTH PLAIN AGZvbwBiYXI=\r\n");
+    expect(&s, "502 5.5.1", "AUTH");
+    SEND(&s, "BDAT 10 LAST\r\n");
+    expect(&s, "502 5.5.1", "BDAT");
+    SEND(&s, "FROBNICATE\r\n");
+    expect(&s, "500 5.5.2", "unknown command");
+    SEND(&s, "\r\n");
+    expect(&s, "500 5.5.2", "empty line");
+    SEND(&s, "MAIL TO:<a@example.org>\r\n");
+    expect(&s, "501 5.5.4", "MAIL syntax");
+    SEND(&s, "MAIL FROM:<a@example.org> FROB=1\r\n");
+    expect(&s, "555 5.5.4", "unknown MAIL parameter");
+    SEND(&s, "EHLO\r\n");
+    expect(&s, "501 5.5.4", "EHLO without a name");
+    SEND(&s, "RCPT TO:<a@example.org>\r\n");
+    expect(&s, "503 5.5.1", "RCPT before MAIL");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "503 5.5.1", "DATA before MAIL");
+    SEND(&s, "NOOP\r\n");
+    expect(&s, "250 2.0.0", "NOOP");
+    SEND(&s, "RSET\r\n");
+    expect(&s, "250 2.0.0", "RSET");
+    /* over the line bound: refused, and the session stays in step */
+    longline = mymalloc(5003);
+    memset(longline, 'A', 5000);
+    memcpy(longline + 5000, "\r\n", 3);
+    sess_send(&s, longline, 5002);
+    myfree(longline);
+    expect(&s, "500 5.5.2 Error: line too long", "long command line");
+    SEND(&s, "NOOP\r\n");
+    expect(&s, "250 2.0.0", "NOOP after the long line");
+    sess_quit(&s, "protocol");
+    rec_load(&rec);
+    UT_EQ_INT(rec.nconnect, 0, "no downstream connection without MAIL");
+    rec_free(&rec);
+}
+
+/* test_errors - the error bound ends the session with 421 */
+static void test_errors(void)
+{
+    SESSION s;
+    int     i;
+
+    rec_reset();
+    sess_start(&s, inspector, NULL);
+    expect(&s, "220 ", "errors greeting");
+    for (i = 0; i < 25; i++)
+        SEND(&s, "FROBNICATE\r\n");
+    for (i = 0; i < 20; i++)
+        expect(&s, "500 5.5.2", "error reply");
+    expect(&s, "421 4.7.0", "too many errors");
+    sess_eof(&s, "too many errors");
+    sess_end(&s, "too many errors");
+}
+
+/* test_relay - XFORWARD, ESMTP parameters and replies relayed */
+static void test_relay(void)
+{
+    static const char want_cmds[] =
+        "EHLO test.example\n"
+        "XFORWARD NAME=mail.example.org ADDR=192.0.2.1 PORT=4711 PROTO=ESMTP "
+        "HELO=[UNAVAILABLE] IDENT=4XyZ123 SOURCE=REMOTE\n"
+        "MAIL FROM:<sender@example.org> SIZE=123 BODY=8BITMIME SMTPUTF8 RET=HDRS ENVID=env+2Bid\n"
+        "RCPT TO:<rcpt@example.net> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;rcpt+2Borig@example.net\n"
+        "RCPT TO:<reject@example.net>\n"
+        "DATA\n"
+        "QUIT\n";
+    SESSION s;
+    RECORD  rec;
+    const char *r;
+
+    sess_open(&s, inspector, "relay");
+    SEND(&s, "XFORWARD NAME=mail.example.org ADDR=192.0.2.1 PORT=4711 PROTO=ESMTP "
+         "HELO=[UNAVAILABLE]\r\n");
+    expect(&s, "250 2.0.0", "XFORWARD 1");
+    SEND(&s, "XFORWARD IDENT=4XyZ123 SOURCE=REMOTE\r\n");
+    expect(&s, "250 2.0.0", "XFORWARD 2");
+    SEND(&s, "XFORWARD COLOUR=blue\r\n");
+    expect(&s, "501 5.5.4", "XFORWARD unknown attribute");
+    SEND(&s, "MAIL FROM:<sender@example.org> SIZE=123 BODY=8BITMIME SMTPUTF8 RET=HDRS "
+         "ENVID=env+2Bid\r\n");
+    expect(&s, "250 2.1.0 Ok", "MAIL relayed");
+    SEND(&s, "XFORWARD NAME=late.example.org\r\n");
+    expect(&s, "503 5.5.1", "XFORWARD inside a transaction");
+    SEND(&s, "RCPT TO:<rcpt@example.net> NOTIFY=SUCCESS,FAILURE "
+         "ORCPT=rfc822;rcpt+2Borig@example.net\r\n");
+    expect(&s, "250 2.1.5 Ok", "RCPT relayed");
+    SEND(&s, "RCPT TO:<reject@example.net>\r\n");
+    r = sess_reply(&s);
+    UT_EQ_STR(r, "550 5.1.1 <reject@example.net>: Recipient address rejected: "
+              "User unknown in virtual mailbox table\r\n", "downstream's RCPT refusal verbatim");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "DATA");
+    SEND(&s, "Subject: relay\r\n\r\nhello\r\n.\r\n");
+    expect(&s, "250 2.0.0 Ok: queued as QID", "end of data relayed");
+    sess_quit(&s, "relay");
+    rec_load(&rec);
+    UT_EQ_STR(vbuf_str(rec.cmds), want_cmds, "downstream commands");
+    UT_EQ_INT(rec.ndata, 1, "one message downstream");
+    UT_EQ_INT(rec.bad, 0, "no bad lines downstream");
+    rec_free(&rec);
+    UT_CHECK(log_has("4XyZ123: client=mail.example.org[192.0.2.1], from=<sender@example.org>, "
+                     "to=<rcpt@example.net>, size=22, verdict=clean, action=pass, "),
+             "log line start");
+    UT_CHECK(log_has(", queued_as=QID"), "log line queued_as");
+    UT_CHECK(log_has(", status=sent (250 2.0.0 Ok: queued as QID"), "log line status");
+}
+
+/* test_bytes - dot-stuffing and line ends, byte for byte */
+static void test_bytes(void)
+{
+    static const char in[] = "Subject: dots\r\n\r\n..leading dot\r\n...two\r\nbare\nlf\r\n"
+        "bare\rcr\r\n.x\r\n\r\nend\r\n.\r\n";
+    static const char want[] = "Subject: dots\r\n\r\n..leading dot\r\n...two\r\nbare\r\nlf\r\n"
+        "bare\r\ncr\r\nx\r\n\r\nend\r\n.\r\n";
+    SESSION s;
+    RECORD  rec;
+    const char *body;
+    size_t  len;
+
+    sess_open(&s, inspector, "bytes");
+    envelope(&s, "bytes");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "bytes DATA");
+    SEND(&s, in);
+    expect(&s, "250 2.0.0", "bytes end of data");
+    sess_quit(&s, "bytes");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 1, "bytes: one message");
+    if (rec.ndata == 1) {
+        UT_CHECK(strncmp(vbuf_str(rec.data[0]), "X-Virus-Scanned: postsift ", 26) == 0,
+                 "X-Virus-Scanned first: %.80s", vbuf_str(rec.data[0]));
+        body = body_after_prefix(rec.data[0], &len);
+        UT_EQ_MEM(body, len, want, sizeof(want) - 1, "bytes downstream");
+        UT_CHECK(smtp_clean(vbuf_str(rec.data[0]), vbuf_len(rec.data[0])), "no bare CR/LF");
+    }
+    rec_free(&rec);
+}
+
+/* test_smuggling - no vector ends the data or starts a second message */
+static void test_smuggling(void)
+{
+    static const char *const vectors[] = {
+        "\n.\n", "\n.\r\n", "\r.\r", "\r\n.\n", "\r.\r\n",
+    };
+    static const char *const names[] = {
+        "<LF>.<LF>", "<LF>.<CRLF>", "<CR>.<CR>", "<CRLF>.<LF>", "<CR>.<CRLF>",
+    };
+    static const char want[] = "Subject: smuggle\r\n\r\nhello\r\n..\r\n"
+        "MAIL FROM:<evil@example.org>\r\nRCPT TO:<victim@example.net>\r\nDATA\r\n"
+        "\r\nsmuggled\r\n.\r\n";
+    VBUF   *msg = vbuf_alloc(0);
+    SESSION s;
+    RECORD  rec;
+    const char *body;
+    size_t  len, i, j, k;
+    char    what[64];
+
+    /* j = 0: all at once; j = 1: one byte per write (short reads) */
+    for (k = 0; k < 2 * sizeof(vectors) / sizeof(vectors[0]); k++) {
+        i = k % (sizeof(vectors) / sizeof(vectors[0]));
+        snprintf(what, sizeof(what), "smuggling %s%s", names[i],
+                 k >= sizeof(vectors) / sizeof(vectors[0]) ? " bytewise" : "");
+        vbuf_sprintf(msg, "Subject: smuggle\r\n\r\nhello%sMAIL FROM:<evil@example.org>\r\n"
+                     "RCPT TO:<victim@example.net>\r\nDATA\r\n\r\nsmuggled\r\n.\r\n", vectors[i]);
+        sess_open(&s, inspector, what);
+        envelope(&s, what);
+        SEND(&s, "DATA\r\n");
+        expect(&s, "354 ", what);
+        if (k < sizeof(vectors) / sizeof(vectors[0])) {
+            sess_send(&s, vbuf_str(msg), vbuf_len(msg));
+        } else {
+            for (j = 0; j < vbuf_len(msg); j++) {
+                sess_send(&s, vbuf_str(msg) + j, 1);
+                usleep(200);
+            }
+        }
+        expect(&s, "250 2.0.0", what);
+        /* a second message would have produced more replies: QUIT must get 221 */
+        sess_quit(&s, what);
+        rec_load(&rec);
+        UT_CHECK(rec.ndata == 1, "%s: %d messages downstream", what, rec.ndata);
+        UT_CHECK(count_str(vbuf_str(rec.cmds), "MAIL FROM") == 1, "%s: commands %s", what,
+                 vbuf_str(rec.cmds));
+        UT_CHECK(rec.bad == 0, "%s: bad lines downstream", what);
+        if (rec.ndata == 1) {
+            UT_CHECK(smtp_clean(vbuf_str(rec.data[0]), vbuf_len(rec.data[0])),
+                     "%s: bare CR or LF downstream", what);
+            body = body_after_prefix(rec.data[0], &len);
+            UT_EQ_MEM(body, len, want, sizeof(want) - 1, what);
+        }
+        rec_free(&rec);
+    }
+    vbuf_free(msg);
+}
+
+/* test_long_line - 150 KB in one line passes intact */
+static void test_long_line(void)
+{
+    VBUF   *msg = vbuf_alloc(0), *want = vbuf_alloc(0);
+    SESSION s;
+    RECORD  rec;
+    const char *body;
+    size_t  len, i;
+
+    vbuf_strcpy(msg, "Subject: long\r\n\r\n");
+    for (i = 0; i < 150000; i++)
+        vbuf_addch(msg, 'a' + (int)(i % 26));
+    vbuf_strcat(msg, "\r\n.\r\n");
+    vbuf_append(want, vbuf_str(msg), vbuf_len(msg));
+    sess_open(&s, inspector, "long line");
+    envelope(&s, "long line");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "long line DATA");
+    sess_send(&s, vbuf_str(msg), vbuf_len(msg));
+    expect(&s, "250 2.0.0", "long line end of data");
+    sess_quit(&s, "long line");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 1, "long line: one message");
+    if (rec.ndata == 1) {
+        body = body_after_prefix(rec.data[0], &len);
+        UT_CHECK(len == vbuf_len(want) && memcmp(body, vbuf_str(want), len) == 0,
+                 "long line: %zu bytes downstream, want %zu", len, vbuf_len(want));
+    }
+    rec_free(&rec);
+    vbuf_free(msg);
+    vbuf_free(want);
+}
+
+/* test_virus - EICAR rejected, then quarantined */
+static void test_virus(void)
+{
+    SESSION s;
+    RECORD  rec;
+
+    set("virus_action=reject");
+    sess_open(&s, inspector, "eicar reject");
+    envelope(&s, "eicar reject");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "eicar reject DATA");
+    SEND(&s, eicar_msg);
+    expect(&s, "554 5.7.1", "eicar rejected");
+    UT_CHECK(strstr(vbuf_str(s.reply), "infected") != NULL, "verdict in reply: %s",
+             vbuf_str(s.reply));
+    sess_quit(&s, "eicar reject");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 0, "eicar reject: nothing sent downstream");
+    UT_CHECK(strstr(vbuf_str(rec.cmds), "RCPT TO:<rcpt@example.net>\nRSET\n") != NULL,
+             "eicar reject: RSET downstream: %s", vbuf_str(rec.cmds));
+    rec_free(&rec);
+    UT_CHECK(log_has("verdict=infected, action=reject"), "reject logged");
+
+    set("virus_action=quarantine");
+    sess_open(&s, inspector, "eicar quarantine");
+    envelope(&s, "eicar quarantine");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "eicar quarantine DATA");
+    SEND(&s, eicar_msg);
+    expect(&s, "250 2.0.0 Ok: quarantined as ", "eicar quarantined");
+    sess_quit(&s, "eicar quarantine");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 0, "eicar quarantine: nothing sent downstream");
+    rec_free(&rec);
+    UT_EQ_INT(count_files(qdir), 1, "one file in quarantine_dir");
+}
+
+/* test_downstream_trouble - down at MAIL, 451 after DATA */
+static void test_downstream_trouble(void)
+{
+    SESSION s;
+    RECORD  rec;
+
+    set("reinject_target=[127.0.0.1]:%d", closed_port());
+    sess_open(&s, inspector, "downstream down");
+    SEND(&s, "MAIL FROM:<sender@example.org>\r\n");
+    expect(&s, "451 4.4.1", "downstream down: MAIL");
+    SEND(&s, "RCPT TO:<rcpt@example.net>\r\n");
+    expect(&s, "503 5.5.1", "downstream down: no transaction");
+    sess_quit(&s, "downstream down");
+    set("reinject_target=%s", target);
+
+    sess_open(&s, inspector, "downstream 451");
+    envelope(&s, "downstream 451");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "downstream 451 DATA");
+    SEND(&s, "Subject: x\r\n\r\nTEMPFAIL-ME\r\n.\r\n");
+    UT_EQ_STR(sess_reply(&s), "451 4.3.0 Error: queue file write error\r\n",
+              "downstream's 451 relayed");
+    /* the session goes on */
+    envelope(&s, "after downstream 451");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "after downstream 451 DATA");
+    SEND(&s, "Subject: x\r\n\r\nfine\r\n.\r\n");
+    expect(&s, "250 2.0.0 Ok: queued as", "after downstream 451");
+    sess_quit(&s, "downstream 451");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 2, "downstream 451: both tries downstream");
+    rec_free(&rec);
+}
+
+/* test_downstream_gone - a cached downstream connection that timed out
+ * is reopened; one lost during DATA is a 451, never a 5xx or a 250 */
+static void test_downstream_gone(void)
+{
+    SESSION s;
+    RECORD  rec;
+
+    sess_open(&s, inspector, "downstream gone");
+    envelope(&s, "downstream gone");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "downstream gone DATA");
+    SEND(&s, "Subject: x\r\n\r\nCLOSE-AFTER\r\n.\r\n");
+    expect(&s, "250 2.0.0 Ok: queued as", "downstream gone: first message");
+    envelope(&s, "downstream gone: reconnected");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "downstream gone DATA 2");
+    SEND(&s, "Subject: x\r\n\r\nDROP-ME\r\n.\r\n");
+    expect(&s, "451 4.3.0", "downstream lost during DATA");
+    envelope(&s, "downstream gone: reconnected again");
+    sess_quit(&s, "downstream gone");
+    rec_load(&rec);
+    UT_EQ_INT(rec.nconnect, 3, "downstream gone: reconnections");
+    /* the second body arrived whole, but was never acknowledged */
+    UT_EQ_INT(rec.ndata, 2, "downstream gone: bodies received");
+    rec_free(&rec);
+}
+
+/* test_upstream_gone - the client vanishes in the middle of DATA */
+static void test_upstream_gone(void)
+{
+    SESSION s;
+    RECORD  rec;
+
+    sess_open(&s, inspector, "upstream gone");
+    envelope(&s, "upstream gone");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "upstream gone DATA");
+    SEND(&s, "Subject: x\r\n\r\nhalf a message\r\n.");
+    sess_end(&s, "upstream gone");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 0, "upstream gone: nothing sent");
+    UT_CHECK(strstr(vbuf_str(rec.cmds), "QUIT\n") != NULL, "upstream gone: downstream QUIT");
+    rec_free(&rec);
+}
+
+/* test_session - several transactions, RSET, pipelining, one connection */
+static void test_session(void)
+{
+    static const char want_cmds[] =
+        "EHLO test.example\n"
+        "MAIL FROM:<a@example.org>\nRCPT TO:<b@example.net>\nRCPT TO:<reject@example.net>\nDATA\n"
+        "MAIL FROM:<c@example.org>\nRCPT TO:<d@example.net>\nRSET\n"
+        "MAIL FROM:<e@example.org>\nRCPT TO:<f@example.net>\nDATA\n"
+        "QUIT\n";
+    SESSION s;
+    RECORD  rec;
+
+    sess_open(&s, inspector, "session");
+    SEND(&s, "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\n"
+         "RCPT TO:<reject@example.net>\r\nDATA\r\n");
+    expect(&s, "250 2.1.0", "pipelined MAIL");
+    expect(&s, "250 2.1.5", "pipelined RCPT");
+    expect(&s, "550 5.1.1", "pipelined RCPT refused");
+    expect(&s, "354 ", "pipelined DATA");
+    SEND(&s, "Subject: one\r\n\r\nfirst\r\n.\r\n");
+    expect(&s, "250 2.0.0 Ok: queued as", "first message");
+    SEND(&s, "MAIL FROM:<c@example.org>\r\nRCPT TO:<d@example.net>\r\nRSET\r\n");
+    expect(&s, "250 2.1.0", "second MAIL");
+    expect(&s, "250 2.1.5", "second RCPT");
+    expect(&s, "250 2.0.0", "RSET");
+    SEND(&s, "MAIL FROM:<e@example.org>\r\nRCPT TO:<f@example.net>\r\nDATA\r\n");
+    expect(&s, "250 2.1.0", "third MAIL");
+    expect(&s, "250 2.1.5", "third RCPT");
+    expect(&s, "354 ", "third DATA");
+    /* QUIT pipelined right after the final dot */
+    SEND(&s, "Subject: three\r\n\r\nthird\r\n.\r\nQUIT\r\n");
+    expect(&s, "250 2.0.0 Ok: queued as", "third message");
+    expect(&s, "221 2.0.0", "pipelined QUIT");
+    sess_eof(&s, "session");
+    sess_end(&s, "session");
+    rec_load(&rec);
+    UT_EQ_STR(vbuf_str(rec.cmds), want_cmds, "session: downstream commands");
+    UT_EQ_INT(rec.nconnect, 1, "session: one downstream connection");
+    UT_EQ_INT(rec.ndata, 2, "session: two messages");
+    rec_free(&rec);
+}
+
+/* test_no_recipients - DATA needs an accepted recipient */
+static void test_no_recipients(void)
+{
+    SESSION s;
+
+    sess_open(&s, inspector, "no recipients");
+    SEND(&s, "MAIL FROM:<sender@example.org>\r\n");
+    expect(&s, "250 2.1.0", "no recipients MAIL");
+    SEND(&s, "RCPT TO:<reject@example.net>\r\n");
+    expect(&s, "550 5.1.1", "no recipients RCPT");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "554 5.5.1", "no valid recipients");
+    sess_quit(&s, "no recipients");
+}
+
+/* test_no_scanner - in == NULL: error_action (defer) */
+static void test_no_scanner(void)
+{
+    SESSION s;
+    RECORD  rec;
+
+    rec_reset();
+    sess_start(&s, NULL, "scanner unavailable for the test");
+    expect(&s, "220 ", "no scanner greeting");
+    envelope(&s, "no scanner");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "no scanner DATA");
+    SEND(&s, "Subject: x\r\n\r\nhi\r\n.\r\n");
+    expect(&s, "451 4.3.0", "no scanner: deferred");
+    sess_quit(&s, "no scanner");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 0, "no scanner: nothing downstream");
+    rec_free(&rec);
+}
+
+/* test_loop - reinject_target is our own listen address */
+static void test_loop(void)
+{
+    SESSION s;
+    RECORD  rec;
+
+    set("smtpd_listen=127.0.0.1:10025, %s", target);
+    sess_open(&s, inspector, "loop");
+    SEND(&s, "MAIL FROM:<sender@example.org>\r\n");
+    expect(&s, "451 4.4.6", "loop refused");
+    sess_quit(&s, "loop");
+    rec_load(&rec);
+    UT_EQ_INT(rec.nconnect, 0, "loop: never relayed to ourselves");
+    rec_free(&rec);
+    set("smtpd_listen=127.0.0.1:10025");
+}
+
+/* test_oversize - past message_size_limit: read to the end, oversize_action */
+static void test_oversize(void)
+{
+    VBUF   *msg = vbuf_alloc(0);
+    SESSION s;
+    RECORD  rec;
+    size_t  i;
+
+    set("message_size_limit=1000");
+    set("oversize_action=tag");
+    vbuf_strcpy(msg, "Subject: big\r\n\r\n");
+    for (i = 0; i < 100; i++)
+        vbuf_strcat(msg, "0123456789012345678901234567890123456789\r\n");
+    vbuf_strcat(msg, ".\r\n");
+    sess_open(&s, inspector, "oversize");
+    envelope(&s, "oversize");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "oversize DATA");
+    sess_send(&s, vbuf_str(msg), vbuf_len(msg));
+    expect(&s, "250 2.0.0", "oversize passed");
+    sess_quit(&s, "oversize");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 1, "oversize: sent");
+    if (rec.ndata == 1)
+        UT_CHECK(strstr(vbuf_str(rec.data[0]), "X-Virus-Status: Unchecked") != NULL,
+                 "oversize: tagged: %.200s", vbuf_str(rec.data[0]));
+    rec_free(&rec);
+
+    set("oversize_action=reject");
+    sess_open(&s, inspector, "oversize reject");
+    envelope(&s, "oversize reject");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "oversize reject DATA");
+    sess_send(&s, vbuf_str(msg), vbuf_len(msg));
+    expect(&s, "554 5.7.1", "oversize rejected after reading it all");
+    SEND(&s, "NOOP\r\n");
+    expect(&s, "250 2.0.0", "oversize: still in step");
+    sess_quit(&s, "oversize reject");
+    set("message_size_limit=52428800");
+    set("oversize_action=tag");
+    vbuf_free(msg);
+}
+
+/* test_shutdown - finish the transaction, then 421 at once */
+static void test_shutdown(void)
+{
+    SESSION s;
+
+    sess_open(&s, inspector, "shutdown");
+    envelope(&s, "shutdown");
+    kill(s.pid, SIGUSR1);
+    usleep(100000);
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "shutdown: DATA goes on");
+    SEND(&s, "Subject: x\r\n\r\nlast one\r\n.\r\n");
+    expect(&s, "250 2.0.0 Ok: queued as", "shutdown: transaction finished");
+    /* idle again: no need to wait for the next command */
+    expect(&s, "421 4.3.2", "shutdown: 421 once the transaction is done");
+    sess_eof(&s, "shutdown");
+    sess_end(&s, "shutdown");
+}
+
+/* test_shutdown_idle - an idle session ends at once on shutdown, without
+ * waiting for the client's next command (smtpd_timeout is 300s here) */
+static void test_shutdown_idle(void)
+{
+    SESSION s;
+
+    sess_open(&s, inspector, "shutdown idle");
+    SEND(&s, "NOOP\r\n");
+    expect(&s, "250 ", "shutdown idle: NOOP");
+    kill(s.pid, SIGUSR1);
+    expect(&s, "421 4.3.2", "shutdown idle: 421 without a command");
+    sess_eof(&s, "shutdown idle");
+    sess_end(&s, "shutdown idle");
+}
+
+int     main(int argc, char **argv)
+{
+    VBUF   *err = vbuf_alloc(1024);
+    RECORD  rec;
+    pid_t   ds_pid;
+    int     port, st;
+
+    UT_BEGIN("test_filter_smtpd");
+    msg_init("test_filter_smtpd", MSG_STDERR);
+    msg_verbose = argc > 1 && strcmp(argv[1], "-v") == 0;
+    signal(SIGPIPE, SIG_IGN);
+    config_init();
+    if (mkdtemp(tmpdir) == NULL)
+        msg_fatal("mkdtemp: %s", strerror(errno));
+    snprintf(record_path, sizeof(record_path), "%s/record", tmpdir);
+    snprintf(log_path, sizeof(log_path), "%s/log", tmpdir);
+    snprintf(qdir, sizeof(qdir), "%s/quarantine", tmpdir);
+    msg_set_logfile(log_path);
+    set("spool_dir=%s/spool", tmpdir);
+    set("quarantine_dir=%s", qdir);
+    set("myhostname=test.example");
+    set("scanner=clamav");
+    set("clamav_database_directory=");
+    set("smtpd_timeout=20s");
+    set("reinject_timeout=20s");
+    set("message_size_limit=52428800");
+    set("smtpd_listen=127.0.0.1:10025");
+    if (mkdir(qdir, 0700) < 0)
+        msg_fatal("mkdir %s: %s", qdir, strerror(errno));
+
+    if ((inspector = inspector_open(err)) == NULL)
+        msg_fatal("inspector_open: %s", vbuf_str(err));
+    ds_pid = ds_start(&port);
+    snprintf(target, sizeof(target), "[127.0.0.1]:%d", port);
+    set("reinject_target=%s", target);
+
+    test_protocol();
+    test_errors();
+    test_relay();
+    test_bytes();
+    test_smuggling();
+    test_long_line();
+    test_virus();
+    test_downstream_trouble();
+    test_downstream_gone();
+    test_upstream_gone();
+    test_session();
+    test_no_recipients();
+    test_no_scanner();
+    test_loop();
+    test_oversize();
+    test_shutdown();
+    test_shutdown_idle();
+
+    kill(ds_pid, SIGKILL);
+    waitpid(ds_pid, &st, 0);
+    inspector_close(inspector);
+    vbuf_free(err);
+    rec_load(&rec);
+    rec_free(&rec);
+    if (!msg_verbose) {
+        char    cmd[sizeof(tmpdir) + 16];
+
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+        if (system(cmd) != 0)
+            UT_CHECK(0, "cannot remove %s", tmpdir);
+    }
+    return ut_done();
+}
