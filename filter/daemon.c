@@ -867,13 +867,15 @@ static void master_reload(const char *why)
     old = cur_in;
     cur_in = in;
     cur_gen++;
-    /* The new generation first; workers_fill() retires the old one only
-     * when the new one is complete. */
-    workers_fill(1);
+    /* Free the old engine before forking, or every new worker would
+     * carry both (the old workers keep their own copy-on-write copy and
+     * go on serving meanwhile). inspector_close() forgets the banned
+     * rules, which are global; the next workers need them. */
     inspector_close(old);
-    /* inspector_close() forgot the banned rules, which are global; the
-     * next workers need them. */
     banned_init();
+    /* The new generation; workers_fill() retires the old one only when
+     * the new one is complete. */
+    workers_fill(1);
     config_snapshot_free(snap);
     vbuf_free(err);
 }
@@ -1065,6 +1067,8 @@ int daemon_main(const PROG_OPTS *po, int foreground)
         master_pid = getpid();
     }
     pid_write();
+    if (id.drop)
+        msg_logfile_give(id.uid, id.gid);
     drop_privileges(&id);
     master_signals();
 

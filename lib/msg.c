@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,6 +89,17 @@ void msg_set_logfile(const char *path)
         if (msg_logfd < 0)
             msg_warn("cannot open log_file %s: %s; using syslog", path, strerror(errno));
     }
+}
+
+/* msg_logfile_give - hand a root-owned log_file to the unprivileged user */
+void msg_logfile_give(uid_t uid, gid_t gid)
+{
+    struct stat st;
+
+    if (msg_logfd < 0 || fstat(msg_logfd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0)
+        return;
+    if (fchown(msg_logfd, uid, gid) < 0)
+        msg_warn("cannot give log_file to uid %ld: %s", (long)uid, strerror(errno));
 }
 
 /* msg_program - the short program name */

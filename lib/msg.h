@@ -12,6 +12,7 @@
 #define POSTSIFT_MSG_H
 
 #include <stdarg.h>
+#include <sys/types.h>
 
 #define MSG_SYSLOG 1  /* log to syslog(3), facility mail */
 #define MSG_STDERR 2  /* also write to stderr */
@@ -30,6 +31,10 @@ void msg_init(const char *program, int flags);
 void msg_set_flags(int flags);
 int msg_get_flags(void);
 void msg_set_logfile(const char *path);
+/* msg_logfile_give - a log_file that root created (owned by uid 0) is
+ * handed to uid/gid, so that the process can reopen it after dropping
+ * privileges (a daemon's reload) */
+void msg_logfile_give(uid_t uid, gid_t gid);
 void msg_set_syslog_name(const char *name);
 /* msg_set_hostname - the host name in log_file lines (default: gethostname) */
 void msg_set_hostname(const char *name);

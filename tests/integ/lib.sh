@@ -177,36 +177,56 @@ _on_signal() {
 
 # free_port - a loopback TCP port nobody uses, not handed out before
 free_port() {
-	local port used
+	local port used now
 	used=$(awk 'NR > 1 { split($2, a, ":"); print a[2] }' \
 		/proc/net/tcp /proc/net/tcp6 2>/dev/null)
-	for _ in $(seq 1 200); do
-		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		printf '%s\n' "$used" | grep -qix "$(printf '%04X' "$port")" && continue
-		grep -qx "$port" "$TESTROOT/ports" && continue
-		echo "$port" >> "$TESTROOT/ports"
-		echo "$port"
-		return 0
-	done
-	die "no free port"
+	now=$(date +%s)
+	# Parallel tests (tests/run INTEG_JOBS) pick ports between pf_new and
+	# postfix start: a port handed out in the last hour, by any test, is
+	# taken (a registry under a lock, entries "PORT TIME").
+	(
+		flock -w 30 9 || exit 1
+		touch "$PORT_REGISTRY"
+		for _ in $(seq 1 200); do
+			port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+			printf '%s\n' "$used" | grep -qix "$(printf '%04X' "$port")" && continue
+			awk -v p="$port" -v t="$((now - 3600))" '$1 == p && $2 >= t { f = 1 } END { exit !f }' \
+				"$PORT_REGISTRY" && continue
+			awk -v t="$((now - 3600))" '$2 >= t' "$PORT_REGISTRY" > "$PORT_REGISTRY.new"
+			echo "$port $now" >> "$PORT_REGISTRY.new"
+			mv "$PORT_REGISTRY.new" "$PORT_REGISTRY"
+			echo "$port"
+			exit 0
+		done
+		exit 1
+	) 9>>"$PORT_REGISTRY.lock" || die "no free port"
 }
 
 # altconf_add DIR / altconf_del DIR - list DIR in the default main.cf
 # alternate_config_directories, so that set-gid postdrop accepts
 # "sendmail -C DIR" (or MAIL_CONFIG=DIR) from an unprivileged user.
+# Tests may run in parallel (tests/run INTEG_JOBS): the read-modify-write
+# of the one shared main.cf is serialized with a lock.
+ALTCONF_LOCK=/run/postsift-tests.altconf.lock
+PORT_REGISTRY=/run/postsift-tests.ports
 altconf_add() {
 	local dir=$1 cur
 	[ -e "$PF_DEFAULT_MAIN" ] || : > "$PF_DEFAULT_MAIN"
-	cur=$(postconf -h alternate_config_directories 2>/dev/null)
-	_altconf_list "$cur" | grep -qxF "$dir" && return 0
-	postconf -e "alternate_config_directories = $(_altconf_prune "$cur" "") $dir" ||
-		die "cannot update $PF_DEFAULT_MAIN"
+	(
+		flock -w 30 9 || die "cannot lock $ALTCONF_LOCK"
+		cur=$(postconf -h alternate_config_directories 2>/dev/null)
+		_altconf_list "$cur" | grep -qxF "$dir" && exit 0
+		postconf -e "alternate_config_directories = $(_altconf_prune "$cur" "") $dir" ||
+			die "cannot update $PF_DEFAULT_MAIN"
+	) 9>>"$ALTCONF_LOCK" || die "cannot update $PF_DEFAULT_MAIN"
 }
 altconf_del() {
-	local cur
-	cur=$(postconf -h alternate_config_directories 2>/dev/null) || return 0
-	_altconf_list "$cur" | grep -qxF "$1" || return 0
-	postconf -e "alternate_config_directories = $(_altconf_prune "$cur" "$1")"
+	(
+		flock -w 30 9 || exit 0
+		cur=$(postconf -h alternate_config_directories 2>/dev/null) || exit 0
+		_altconf_list "$cur" | grep -qxF "$1" || exit 0
+		postconf -e "alternate_config_directories = $(_altconf_prune "$cur" "$1")"
+	) 9>>"$ALTCONF_LOCK"
 }
 _altconf_list() { printf '%s\n' "$1" | tr ', \t' '\n\n\n' | sed '/^$/d'; }
 # _altconf_prune LIST DIR - LIST without DIR and without stale test dirs

@@ -35,6 +35,13 @@ _cleanup_all() {
 }
 
 # wait_for TIMEOUT CMD... - poll CMD until it succeeds
+# nworkers_is PID N / reloads_at_least N - conditions for wait_for, which
+# must re-evaluate them on every try
+nworkers_is() { [ "$(nworkers "$1")" -eq "$2" ]; }
+reloads_at_least() {
+	[ "$(grep -cE 'signatures reloaded: [0-9]+ signatures in [0-9]+\.[0-9][0-9]s' "$PS_LOG")" -ge "$1" ]
+}
+
 wait_for() {
 	local end=$((SECONDS + $1))
 	shift
@@ -139,7 +146,7 @@ check "start: pid file directory created for $FILTER_USER" \
 	test "$(stat -c %U "$RUN")" = "$FILTER_USER"
 check "start: initial load logged" logged 'signatures loaded: [0-9]+ signatures in [0-9]+\.[0-9][0-9]s'
 check "start: started line" logged "daemon started: pid $MAIN, user $FILTER_USER, listening on 127\.0\.0\.1:$DPORT"
-check "start: 3 workers" wait_for 5 test "$(nworkers "$MAIN")" -eq 3
+check "start: 3 workers" wait_for 5 nworkers_is "$MAIN" 3
 check "start: master runs as $FILTER_USER" test "$(ps -o user= -p "$MAIN")" = "$FILTER_USER"
 check "start: every worker runs as $FILTER_USER" \
 	test "$(ps -o user= --ppid "$MAIN" | sort -u | tr -d ' \n')" = "$FILTER_USER"
@@ -162,7 +169,7 @@ for _ in $(seq 1 12); do
 	answered "$(greet 127.0.0.1 "$DPORT")" || bad=$((bad + 1))
 done
 check "recycle: 12 connections over 3 workers x 2 sessions all answered" test "$bad" -eq 0
-check "recycle: back to 3 workers" wait_for 5 test "$(nworkers "$MAIN")" -eq 3
+check "recycle: back to 3 workers" wait_for 5 nworkers_is "$MAIN" 3
 after=$(workers "$MAIN")
 check "recycle: the workers were replaced" test "$before" != "$after"
 check "recycle: no worker left that served before" \
@@ -174,7 +181,7 @@ check "recycle: no warning about the replacements" \
 victim=$(pgrep -P "$MAIN" | head -n 1)
 kill -KILL "$victim"
 check "kill: the death is logged" logged "worker $victim killed by signal 9"
-check "kill: replaced, 3 workers again" wait_for 5 test "$(nworkers "$MAIN")" -eq 3
+check "kill: replaced, 3 workers again" wait_for 5 nworkers_is "$MAIN" 3
 check "kill: the dead one is gone" eval "! pgrep -P $MAIN | grep -qx $victim"
 check "kill: connections still answered" answered "$(greet 127.0.0.1 "$DPORT")"
 
@@ -241,8 +248,8 @@ else
 		test "$(cut -c1-3 "$PF_DIR/hup.greetings" | sort -u)" = "${G:0:3}"
 fi
 check "reload: logged twice with the count and the time" \
-	wait_for 5 test "$(grep -cE 'signatures reloaded: [0-9]+ signatures in [0-9]+\.[0-9][0-9]s' "$PS_LOG")" -ge $((reloads_before + 2))
-check "reload: a new generation of 3 workers" wait_for 5 test "$(nworkers "$MAIN")" -eq 3
+	wait_for 5 reloads_at_least $((reloads_before + 2))
+check "reload: a new generation of 3 workers" wait_for 5 nworkers_is "$MAIN" 3
 check "reload: none of the old workers left" \
 	eval "! comm -12 <(tr ' ' '\n' <<<'$gens_before' | sed '/^$/d' | sort) <(workers $MAIN | tr ' ' '\n' | sed '/^$/d' | sort) | grep -q ."
 
@@ -325,5 +332,21 @@ check "stop: drain and stop logged" \
 	eval "grep -q 'stopping: draining' '$PS_LOG' && grep -q 'daemon stopped' '$PS_LOG'"
 check "stop: no worker left" test -z "$(ps -o pid= --ppid "$MAIN")"
 check "stop: the port is free again" eval "! nc -z 127.0.0.1 $DPORT"
+
+# A log_file that does not exist yet is created while we are root: it
+# must end up owned by daemon_user, or a reload could not reopen it.
+NEWLOG=$PF_DIR/fresh.log
+daemon_start fresh -o "smtpd_listen=127.0.0.1:$DPORT" -o "smtpd_pid_file=$PIDF" \
+	-o smtpd_workers=1 -o "log_file=$NEWLOG" \
+	-o "reinject_target=[127.0.0.1]:$PF_REINJECT_PORT"
+FRESH=$DPID
+fresh_started() { grep -q 'daemon started' "$NEWLOG" 2>/dev/null; }
+fresh_reloaded() { grep -q 'signatures reloaded' "$NEWLOG" 2>/dev/null; }
+check "log_file: the daemon starts and logs there" wait_for 20 fresh_started
+check "log_file: created owned by $FILTER_USER" test "$(stat -c %U "$NEWLOG" 2>/dev/null)" = "$FILTER_USER"
+kill -HUP "$FRESH"
+check "log_file: the reload is logged there too" wait_for 20 fresh_reloaded
+kill -TERM "$FRESH"
+wait_for 20 eval "! kill -0 $FRESH 2>/dev/null"
 
 finish

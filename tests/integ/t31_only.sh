@@ -1,0 +1,340 @@
+#!/bin/bash
+# t31_only - "postsift-postfix install ... --only SELECTION": selective
+# filtering with FILTER actions in access maps instead of a content_filter
+# on the listening smtpd. For each design that can take it, on a running
+# private instance with the real filter:
+#   simple    --only clients=127.0.0.2/32 --only senders=texthash:MAP
+#             (the client by source address, the sender by a domain key of
+#             the site's own table)
+#   advanced  --only recipient-domains=filtered.example (the daemon,
+#             started here as t20_smtpd_modes does); a message to a
+#             filtered and an unfiltered domain is filtered for both;
+#             a client outside mynetworks cannot relay to a selected
+#             domain
+#   spawn     --only senders=in@example.com,special.example
+# mail outside the selection is delivered unfiltered (no X-Virus-Scanned,
+# no line in the filter's log; EICAR passes untouched), mail inside it is
+# filtered (X-Virus-Scanned; EICAR is caught). The listening service gets
+# the checks at the front of its restriction lists and no content_filter;
+# the reinjection smtpd keeps its restriction lists cleared. remove gives
+# back postconf -n, -M and -P byte for byte and deletes the tables.
+# --only with before-queue, with -g, and bad selections exit 2 (usage); an
+# unreadable sender table exits 1; none of them changes anything.
+
+. "$(dirname "$0")/lib.sh"
+need_root
+need_prog postfix postconf postmap smtp-sink swaks diff nc
+getent passwd "$FILTER_USER" >/dev/null || die "no user $FILTER_USER (run scripts/install-deps)"
+FILTER=$BUILD_DIR/bin/postsift-filter
+[ -x "$FILTER" ] || die "no $FILTER (run make)"
+PP=$TOP/scripts/postsift-postfix
+
+# snap FILE - postconf -n (and hidden unused parameters), -M, -P
+snap() {
+	{ pfc -n; pfc -n 2>&1 >/dev/null | grep "unused parameter" | sort; echo ---; pfc -M; echo ---; pfc -P; } > "$1" 2>/dev/null
+}
+# same_conf BEFORE - the configuration equals the snapshot BEFORE
+same_conf() {
+	snap "$PF_DIR/now.snap"
+	diff -u "$1" "$PF_DIR/now.snap"
+}
+# pp_rc WANT ARGS... - postsift-postfix ARGS exits WANT; output in pp.out
+pp_rc() {
+	local want=$1 rc=0
+	shift
+	"$PP" "$@" > "$PF_DIR/pp.out" 2>&1 || rc=$?
+	cat "$PF_DIR/pp.out"
+	[ "$rc" -eq "$want" ] || { echo "exit $rc, want $want"; return 1; }
+}
+# said TEXT - the last postsift-postfix output contains TEXT
+said() { grep -qF -- "$1" "$PF_DIR/pp.out" || { cat "$PF_DIR/pp.out"; return 1; }; }
+# no_tables - no table of ours in the configuration directory
+no_tables() { ! ls "$PF_CONF"/postsift_filter_* 2>/dev/null; }
+# unchanged BEFORE - same configuration, no tables, no saved state
+unchanged() { same_conf "$1" && no_tables && test ! -e "$PF_CONF/postsift-postfix.saved"; }
+# is SERVICE/TYPE/NAME WANT - the service's -o NAME is WANT
+is() {
+	local got
+	got=$(pfc -Ph "$1" 2>/dev/null)
+	[ "$got" = "$2" ] || { echo "$1 = '$got', want '$2'"; return 1; }
+}
+# has_param SERVICE/TYPE/NAME - the service sets NAME
+has_param() { pfc -P "$1" 2>/dev/null | grep -q .; }
+# clean_check - "postfix check" says nothing
+clean_check() {
+	local out
+	out=$(postfix -c "$PF_CONF" check 2>&1)
+	[ -z "$out" ] || { echo "$out"; return 1; }
+}
+# reinject_clean - the reinjection smtpd cannot FILTER again: no
+# content_filter, restriction lists that hold no access check, no header
+# or body checks, no milters, and (--only) no second address mapping
+reinject_clean() {
+	local s=127.0.0.1:$PF_REINJECT_PORT/inet p
+	is "$s/content_filter" "" || return 1
+	for p in smtpd_helo_restrictions smtpd_client_restrictions smtpd_sender_restrictions \
+		smtpd_data_restrictions smtpd_end_of_data_restrictions; do
+		has_param "$s/$p" && is "$s/$p" "" || return 1
+	done
+	is "$s/smtpd_recipient_restrictions" permit_mynetworks,reject || return 1
+	is "$s/smtpd_relay_restrictions" permit_mynetworks,reject || return 1
+	is "$s/receive_override_options" no_unknown_recipient_checks,no_header_body_checks,no_milters,no_address_mappings
+}
+
+# send_from IP FILE SENDER RCPT... - send_msg from the local address IP
+send_from() {
+	local ip=$1 file=$2 sender=$3 rcpts smtp rc
+	shift 3
+	rcpts=$(IFS=,; echo "$*")
+	smtp=$(mktemp "$PF_DIR/send.XXXXXX")
+	{ sed -e 's/\r$//' -e 's/^\./../' -e 's/$/\r/' "$file"; printf '.'; } > "$smtp"
+	swaks -ndf -n -s 127.0.0.1 -p "$PF_SMTP_PORT" -li "$ip" -h client.postsift.test \
+		-f "$sender" -t "$rcpts" --data "@$smtp" >>"$PF_DIR/swaks.log" 2>&1
+	rc=$?
+	rm -f "$smtp"
+	return $rc
+}
+# msg_from SENDER - the sink file of the message from SENDER
+msg_from() {
+	local f
+	for f in $(sink_messages); do
+		[ "$(sink_sender "$f")" = "$1" ] && { echo "$f"; return 0; }
+	done
+	return 1
+}
+# arrives SENDER - a message from SENDER reaches the sink within 40 s
+arrives() {
+	local end=$((SECONDS + 40))
+	until msg_from "$1" >/dev/null; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+}
+# scanned SENDER / unscanned SENDER - its message has (no) X-Virus-Scanned
+scanned() { grep -q '^X-Virus-Scanned: postsift ' "$(msg_from "$1")"; }
+unscanned() { local f; f=$(msg_from "$1") && ! grep -qi '^X-Virus-Scanned:' "$f"; }
+# logged SENDER [PATTERN] - the filter logged a message from SENDER
+logged() {
+	local end=$((SECONDS + 20))
+	until grep -qE -- "from=<$1>, .*${2:-}" "$PS_LOG" 2>/dev/null; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+}
+not_logged() { ! grep -qF -- "from=<$1>" "$PS_LOG"; }
+# all_rcpts SENDER RCPT... - the message from SENDER went to each RCPT
+all_rcpts() {
+	local f r s=$1
+	shift
+	for r in "$@"; do
+		f=
+		for f in $(sink_messages); do
+			[ "$(sink_sender "$f")" = "$s" ] && sink_rcpts "$f" | grep -qxF "$r" && break
+			f=
+		done
+		[ -n "$f" ] && grep -q '^X-Virus-Scanned: postsift ' "$f" || { echo "$r: not delivered scanned"; return 1; }
+	done
+}
+
+# outside NAME SENDER [IP [RCPT]] - clean mail outside the selection
+outside() {
+	check "$1: outside: submitted" send_from "${3:-127.0.0.1}" "$TESTROOT/clean.eml" "$2" "${4:-rcpt@plain.example}"
+	check "$1: outside: arrives" arrives "$2"
+	check "$1: outside: unfiltered (no X-Virus-Scanned)" unscanned "$2"
+	check "$1: outside: not in the filter's log" not_logged "$2"
+}
+# outside_eicar NAME SENDER [IP [RCPT]] - EICAR outside passes untouched
+outside_eicar() {
+	check "$1: EICAR outside: submitted" send_from "${3:-127.0.0.1}" "$TESTROOT/eicar.eml" "$2" "${4:-rcpt@plain.example}"
+	check "$1: EICAR outside: delivered unscanned" eval "arrives $2 && unscanned $2"
+	check "$1: EICAR outside: not in the filter's log" not_logged "$2"
+}
+# inside NAME SENDER [IP [RCPT]] - clean mail inside the selection
+inside() {
+	check "$1: inside: submitted" send_from "${3:-127.0.0.1}" "$TESTROOT/clean.eml" "$2" "${4:-rcpt@plain.example}"
+	check "$1: inside: arrives" arrives "$2"
+	check "$1: inside: filtered (X-Virus-Scanned)" scanned "$2"
+	check "$1: inside: in the filter's log" logged "$2" "verdict=clean"
+}
+# inside_eicar NAME SENDER [IP [RCPT]] - EICAR inside is caught
+inside_eicar() {
+	check "$1: EICAR inside: submitted" send_from "${3:-127.0.0.1}" "$TESTROOT/eicar.eml" "$2" "${4:-rcpt@plain.example}"
+	check "$1: EICAR inside: caught" logged "$2" "verdict=infected, action=quarantine"
+	wait_queue_empty 20
+	check "$1: EICAR inside: not delivered" eval "! msg_from $2"
+}
+# removed NAME BEFORE - remove restores the configuration, deletes tables
+removed() {
+	check "$1: remove" pp_rc 0 remove -c "$PF_CONF"
+	check "$1: remove names the deleted tables" said "deleted $PF_CONF/postsift_filter_"
+	check "$1: postconf -n, -M, -P as before" same_conf "$2"
+	check "$1: tables deleted" no_tables
+	check "$1: saved state deleted" test ! -e "$PF_CONF/postsift-postfix.saved"
+}
+
+testroot_init
+mk_msg "$TESTROOT/clean.eml" "clean, selective filtering"
+mk_eicar "$TESTROOT/eicar.com"
+mk_msg_attach "$TESTROOT/eicar.eml" "$TESTROOT/eicar.com" eicar.com
+
+# ---------------------------------------------------------------- simple
+pf_new sm
+sink_start
+ps_conf
+pf_start
+snap "$PF_DIR/before.snap"
+B=$PF_DIR/before.snap
+L=$PF_SMTP_PORT/inet
+
+# Refusals first: each exits with its status and changes nothing.
+bad() {
+	local name=$1 want=$2 text=$3
+	shift 3
+	check "refused: $name (exit $want)" pp_rc "$want" "$@"
+	check "refused: $name: says why" said "$text"
+	check "refused: $name: nothing changed" unchanged "$B"
+}
+FPORT=$(free_port)
+bad "before-queue --only" 2 "FILTER actions with smtpd_proxy_filter" \
+	install before-queue -s -c "$PF_CONF" -u "$FILTER_USER" -p "$PS_CONF" -b "$FILTER" \
+	-r "$PF_REINJECT_PORT" -P "$FPORT" -l "$PF_SMTP_PORT" --only clients=127.0.0.2
+bad "before-queue --only=" 2 "FILTER actions with smtpd_proxy_filter" \
+	install before-queue -c "$PF_CONF" -p "$PS_CONF" -r "$PF_REINJECT_PORT" -P "$FPORT" \
+	-l "$PF_SMTP_PORT" --only=recipient-domains=filtered.example
+bad "-g with --only" 2 "does not go with --only" \
+	install advanced -g -c "$PF_CONF" -p "$PS_CONF" -r "$PF_REINJECT_PORT" -P "$FPORT" \
+	--only clients=127.0.0.2
+S=(install simple -c "$PF_CONF" -u "$FILTER_USER" -p "$PS_CONF" -b "$FILTER" -r "$PF_REINJECT_PORT" -l "$PF_SMTP_PORT")
+bad "--only without a value" 2 "--only needs a selection" "${S[@]}" --only
+bad "unknown selection" 2 "unknown selection" "${S[@]}" --only helo=x.example
+bad "selection without =" 2 "want clients=" "${S[@]}" --only clients
+bad "empty list" 2 "empty list" "${S[@]}" --only clients=
+bad "empty item" 2 "empty item" "${S[@]}" --only clients=127.0.0.2,,10.0.0.0/8
+bad "clients: octet too large" 2 "300.1.1.1" "${S[@]}" --only clients=300.1.1.1
+bad "clients: host bits set" 2 "10.1.2.3/8" "${S[@]}" --only clients=10.1.2.3/8
+bad "clients: not an address" 2 "not an address" "${S[@]}" --only clients=mail.example
+bad "senders: @domain" 2 "without @" "${S[@]}" --only senders=@example.com
+bad "senders: white space" 2 "no white space" "${S[@]}" --only 'senders=a@example.com, b@example.com'
+bad "senders: bad map name" 2 "not a lookup table" "${S[@]}" --only senders=hash:
+bad "recipient-domains: not a domain" 2 "not a domain" "${S[@]}" --only recipient-domains=bad_domain.example
+bad "second selection bad" 2 "not a domain" "${S[@]}" --only clients=127.0.0.2 --only recipient-domains=-x.example
+bad "senders: unreadable table" 1 "cannot read the table" "${S[@]}" --only senders=hash:$PF_DIR/no-such-table
+check "a leftover table: refused (exit 1)" eval "touch $PF_CONF/postsift_filter_clients.cidr; pp_rc 1 ${S[*]} --only clients=127.0.0.2"
+check "a leftover table: says so" said "postsift_filter_clients.cidr exists"
+rm -f "$PF_CONF/postsift_filter_clients.cidr"
+check "a leftover table: nothing changed" unchanged "$B"
+
+# The site's sender table: a domain key, any value.
+printf 'vip.example yes\n' > "$PF_DIR/filtered_senders"
+check "simple: install --only clients= --only senders=MAP" pp_rc 0 "${S[@]}" \
+	--only clients=127.0.0.2/32 --only "senders=texthash:$PF_DIR/filtered_senders"
+check "simple: no content_filter on the listening smtpd" eval "! has_param $L/content_filter"
+check "simple: no_address_mappings not on the listening smtpd" eval "! has_param $L/receive_override_options"
+check "simple: client check first" is "$L/smtpd_client_restrictions" "check_client_access,cidr:$PF_CONF/postsift_filter_clients.cidr"
+check "simple: sender map check first" is "$L/smtpd_sender_restrictions" \
+	"check_sender_access,pipemap:{texthash:$PF_DIR/filtered_senders,regexp:$PF_CONF/postsift_filter_action.regexp}"
+check "simple: recipient list untouched" eval "! has_param $L/smtpd_recipient_restrictions"
+check "simple: cidr table" grep -qx "127.0.0.2/32 FILTER postsift:dummy" "$PF_CONF/postsift_filter_clients.cidr"
+check "simple: action table" grep -qx "/^/ FILTER postsift:dummy" "$PF_CONF/postsift_filter_action.regexp"
+check "simple: reinjection smtpd cannot FILTER again" reinject_clean
+check "simple: postfix check clean" clean_check
+pf_wait_port "$PF_REINJECT_PORT" 10
+sleep 1
+outside simple plain-sm@example.com
+outside_eicar simple eicar-out-sm@example.com
+inside "simple (client 127.0.0.2)" cl-sm@example.com 127.0.0.2
+inside_eicar "simple (client 127.0.0.2)" eicar-cl-sm@example.com 127.0.0.2
+inside "simple (sender map, domain key)" boss@vip.example
+inside_eicar "simple (sender map)" eicar@vip.example
+removed simple "$B"
+pf_stop
+sink_stop
+
+# ---------------------------------------------------------------- advanced
+pf_new ad
+sink_start
+FPORT=$(free_port)
+ps_conf "smtpd_listen=127.0.0.1:$FPORT" smtpd_workers=2 "smtpd_pid_file=$PF_DIR/ps/daemon.pid"
+# a site's own recipient restrictions, in main.cf with white space
+pfc -e "smtpd_recipient_restrictions = permit_mynetworks, reject_unauth_destination"
+# 127.0.0.2 is a stranger here: the FILTER check must not let it relay
+pfc -e "mynetworks = 127.0.0.1/32"
+pf_start
+snap "$PF_DIR/before.snap"
+B=$PF_DIR/before.snap
+L=$PF_SMTP_PORT/inet
+check "advanced: install --only recipient-domains=" pp_rc 0 install advanced -c "$PF_CONF" \
+	-p "$PS_CONF" -b "$FILTER" -r "$PF_REINJECT_PORT" -P "$FPORT" -l "$PF_SMTP_PORT" \
+	--only recipient-domains=Filtered.Example,second.example
+check "advanced: no content_filter on the listening smtpd" eval "! has_param $L/content_filter"
+check "advanced: no_address_mappings not on the listening smtpd" eval "! has_param $L/receive_override_options"
+check "advanced: recipient check first, the site's list kept" is "$L/smtpd_recipient_restrictions" \
+	"check_recipient_access,texthash:$PF_CONF/postsift_filter_recipient_domains,permit_mynetworks,reject_unauth_destination"
+check "advanced: domain table" eval "grep -qx 'filtered.example FILTER scan:\[127.0.0.1\]:$FPORT' $PF_CONF/postsift_filter_recipient_domains"
+check "advanced: scan transport there" eval "pfc -M scan/unix | grep -q smtp"
+check "advanced: reinjection smtpd cannot FILTER again" reinject_clean
+check "advanced: postfix check clean" clean_check
+"$FILTER" -m smtpd -d -F -c "$PS_CONF" >"$PF_DIR/daemon.out" 2>&1 &
+DAEMON=$!
+# stop_daemon - SIGTERM our daemon (it drains), then make sure it is gone
+stop_daemon() {
+	[ -n "${DAEMON:-}" ] || return 0
+	kill -TERM "$DAEMON" 2>/dev/null
+	for _ in $(seq 1 50); do kill -0 "$DAEMON" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$DAEMON" 2>/dev/null
+	wait "$DAEMON" 2>/dev/null
+	DAEMON=
+}
+trap 'stop_daemon; _on_exit' EXIT
+check "advanced: the daemon listens" pf_wait_port "$FPORT" 15
+pf_wait_port "$PF_REINJECT_PORT" 10
+outside advanced plain-ad@example.com 127.0.0.1 rcpt@plain.example
+outside_eicar advanced eicar-out-ad@example.com 127.0.0.1 rcpt@plain.example
+inside advanced in-ad@example.com 127.0.0.1 rcpt@filtered.example
+inside "advanced (subdomain)" sub-ad@example.com 127.0.0.1 rcpt@mx.second.example
+inside_eicar advanced eicar-in-ad@example.com 127.0.0.1 rcpt@filtered.example
+check "advanced: mixed domains: submitted" send_from 127.0.0.1 "$TESTROOT/clean.eml" mixed-ad@example.com \
+	a@plain.example b@filtered.example
+check "advanced: mixed domains: both recipients filtered (one filter per message)" \
+	eval "sink_wait 1 40; sleep 1; wait_queue_empty 20; all_rcpts mixed-ad@example.com a@plain.example b@filtered.example"
+check "advanced: a selected domain is no open relay: refused" \
+	eval "! send_from 127.0.0.2 $TESTROOT/clean.eml stranger@example.com rcpt@filtered.example"
+check "advanced: a selected domain is no open relay: Relay access denied" \
+	eval "tail -n 30 $PF_DIR/swaks.log | grep -q 'Relay access denied'"
+stop_daemon
+removed advanced "$B"
+pf_stop
+sink_stop
+
+# ---------------------------------------------------------------- spawn
+pf_new sp
+sink_start
+ps_conf
+pf_start
+snap "$PF_DIR/before.snap"
+B=$PF_DIR/before.snap
+L=$PF_SMTP_PORT/inet
+FPORT=$(free_port)
+# the service's own sender restrictions come first in the list we keep
+pfc -P "$L/smtpd_sender_restrictions=reject_non_fqdn_sender"
+snap "$B"
+check "spawn: install --only senders=LIST" pp_rc 0 install spawn -c "$PF_CONF" -u "$FILTER_USER" \
+	-p "$PS_CONF" -b "$FILTER" -r "$PF_REINJECT_PORT" -P "$FPORT" -l "$PF_SMTP_PORT" -m 4 \
+	--only senders=In@Example.com,special.example
+check "spawn: no content_filter on the listening smtpd" eval "! has_param $L/content_filter"
+check "spawn: sender check first, the service's list kept" is "$L/smtpd_sender_restrictions" \
+	"check_sender_access,texthash:$PF_CONF/postsift_filter_senders,reject_non_fqdn_sender"
+check "spawn: sender table" eval "grep -qx 'in@example.com FILTER scan:\[127.0.0.1\]:$FPORT' $PF_CONF/postsift_filter_senders"
+check "spawn: reinjection smtpd cannot FILTER again" reinject_clean
+check "spawn: postfix check clean" clean_check
+pf_wait_port "$FPORT" 10
+pf_wait_port "$PF_REINJECT_PORT" 10
+outside spawn out-sp@example.com
+outside_eicar spawn eicar-sp@example.com
+inside "spawn (address)" in@example.com
+inside "spawn (domain)" someone@special.example
+inside_eicar "spawn (domain)" virus@special.example
+removed spawn "$B"
+check "spawn: the service's own setting is back" is "$L/smtpd_sender_restrictions" reject_non_fqdn_sender
+
+finish
