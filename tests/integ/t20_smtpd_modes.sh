@@ -7,7 +7,8 @@
 # at end of data before it, with nothing queued; EICAR before the queue
 # is refused with 5.7.1; the reinjection smtpd logs the XFORWARD
 # attributes (orig_client, orig_queue_id); a recipient the reinjection
-# smtpd refuses is refused while the others are delivered (spawn). The
+# smtpd refuses is refused while the others are delivered (spawn and the
+# daemon). The
 # same for "install advanced" with the daemon started by hand (-F).
 
 . "$(dirname "$0")/lib.sh"
@@ -189,6 +190,17 @@ check "advanced banned: a DSN arrives" sink_wait 1 40
 check "advanced banned: the DSN says 5.7.1" dsn_for rcpt@example.net 5.7.1
 check "advanced banned: not delivered" eval "! delivered_to rcpt@example.net"
 wait_queue_empty 20
+sink_clear
+refuse_rcpt "$PF_REINJECT_PORT" bad@example.net
+pf_reload
+pf_wait_port "$PF_REINJECT_PORT" 10
+check "advanced partial: submitted" send_msg "$TESTROOT/clean.eml" sender@example.com good@example.net bad@example.net
+check "advanced partial: good recipient delivered" eval "sink_wait 2 40; delivered_to good@example.net"
+check "advanced partial: refused recipient bounced" dsn_for bad@example.net 5.1.1
+check "advanced partial: refused recipient not delivered" eval "! delivered_to bad@example.net"
+check "advanced partial: refused at RCPT by the daemon (the scan transport logs it)" \
+	pf_log_wait "to=<bad@example.net>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:$FPORT, .*status=bounced .*5\.1\.1" 5
+check "advanced partial: queue empty" wait_queue_empty 20
 stop_daemon
 check "advanced: remove" "$PP" remove -c "$PF_CONF"
 
