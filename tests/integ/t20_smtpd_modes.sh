@@ -7,8 +7,8 @@
 # at end of data before it, with nothing queued; EICAR before the queue
 # is refused with 5.7.1; the reinjection smtpd logs the XFORWARD
 # attributes (orig_client, orig_queue_id); a recipient the reinjection
-# smtpd refuses is refused while the others are delivered (spawn and the
-# daemon). The
+# smtpd refuses is refused while the others are delivered (spawn, the
+# daemon, and before the queue at RCPT). The
 # same for "install advanced" with the daemon started by hand (-F).
 
 . "$(dirname "$0")/lib.sh"
@@ -152,6 +152,22 @@ check "before-queue EICAR: the client got 5.7.1" swaks_said "<\*\* *5[0-9][0-9] 
 sleep 2
 check "before-queue EICAR: nothing queued" test "$(queued)" -eq "$n"
 check "before-queue EICAR: nothing delivered, no DSN" test "$(sink_count)" -eq 0
+
+# A recipient the reinjection smtpd refuses is refused to the client at
+# RCPT. Postfix forbids selective recipient refusals with speed_adjust
+# (SMTPD_PROXY_README), which install sets: turn it off for this case.
+sink_clear
+pfc -P "$PF_SMTP_PORT/inet/smtpd_proxy_options="
+refuse_rcpt "$PF_REINJECT_PORT" bad@example.net
+pf_wait_port "$PF_SMTP_PORT" 10
+n=$(queued)
+send_msg "$TESTROOT/clean.eml" sender@example.com good@example.net bad@example.net
+check "before-queue partial: the client got 5.1.1 at RCPT" \
+	eval "tail -n 60 '$PF_DIR/swaks.log' | grep -q '<\*\* *5[0-9][0-9] 5\.1\.1'"
+check "before-queue partial: good recipient delivered" eval "sink_wait 1 40; delivered_to good@example.net"
+check "before-queue partial: refused recipient not delivered, no DSN" \
+	eval "! delivered_to bad@example.net && [ \"\$(sink_count)\" -eq 1 ]"
+check "before-queue partial: queued once" test "$(queued)" -eq $((n + 1))
 check "before-queue: remove" "$PP" remove -c "$PF_CONF"
 
 # ---------------------------------------------------------------- advanced, daemon
