@@ -28,12 +28,15 @@
 #
 # Functions (each has a one-line comment below):
 #   counters   check NAME CMD..., ok NAME, fail NAME [WHY], finish, die, note
-#   setup      need_root, need_prog, testroot_init, free_port
+#   setup      need_root, need_prog, testroot_init, free_port,
+#              wait_for TIMEOUT CMD..., on_cleanup CMD
 #   postfix    pf_new NAME, pfc ARGS (postconf -c), pf_start, pf_stop, pf_use,
 #              pf_running, pf_reload, pf_log, pf_log_wait, pf_queue_count,
 #              pf_postqueue, pf_flush, wait_queue_empty, pf_reinject_service,
 #              pf_cleanup (also run by the EXIT/INT/TERM trap)
-#   postsift   ps_conf [name=value...], ps_install [options]
+#   postsift   ps_conf [name=value...], ps_install [options],
+#              ps_daemon_start NAME [ARGS...] (sets DPID),
+#              ps_daemon_stop PID [TIMEOUT]
 #   sink       sink_start, sink_stop, sink_wait, sink_messages, sink_count,
 #              sink_clear, sink_rcpts, sink_sender, sink_mail_args,
 #              sink_rcpt_args, sink_body
@@ -62,6 +65,8 @@ _main_pid=$$
 _ok=0
 _fail=0
 _instances=()
+_cleanup_hooks=()
+_ps_daemons=()
 TESTROOT=${TESTROOT:-}
 
 # note - a line for the log
@@ -174,6 +179,23 @@ _on_signal() {
 	printf '%s: %d passed, %d failed\n' "$TEST_NAME" "$_ok" "$_fail"
 	exit 1
 }
+
+# wait_for TIMEOUT CMD... - run CMD every 0.2 s until it succeeds (0), or
+# until TIMEOUT seconds have passed (1); CMD is re-run, not re-used, so
+# that a condition is a function or "eval STRING", never "$(...)"
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+}
+
+# on_cleanup CMD - have _cleanup_all (finish, die, the EXIT/INT/TERM traps)
+# eval CMD first, before it stops daemons and instances; hooks run once,
+# in the order they were added, whatever they return
+on_cleanup() { _cleanup_hooks+=("$*"); }
 
 # free_port - a loopback TCP port nobody uses, not handed out before
 free_port() {
@@ -447,7 +469,16 @@ pf_reinject_service() {
 pf_cleanup() { _cleanup_all; }
 
 _cleanup_all() {
-	local d
+	local d _hooks _h
+	_hooks=("${_cleanup_hooks[@]}")
+	_cleanup_hooks=()
+	for _h in "${_hooks[@]}"; do
+		eval "$_h"
+	done
+	for d in "${_ps_daemons[@]}"; do
+		_ps_kill "$d"
+	done
+	_ps_daemons=()
 	[ -n "$TESTROOT" ] || return 0
 	for d in "${_instances[@]}"; do
 		_sink_stop_dir "$d"
@@ -510,6 +541,45 @@ ps_install() {
 		-u "$FILTER_USER" -p "${PS_CONF:-$PF_DIR/postsift.conf}" \
 		-b "$BUILD_DIR/bin/postsift-filter" -r "$PF_REINJECT_PORT" \
 		-l "$PF_SMTP_PORT" "$@" >>"$PF_DIR/install.log" 2>&1
+}
+
+# ps_daemon_start NAME [ARGS...] - start the daemon in the foreground
+# ($BUILD_DIR/bin/postsift-filter -m smtpd -d -F -c $PS_CONF ARGS...), in
+# the background of this shell, output in $PF_DIR/NAME.out; its pid in
+# DPID. Cleanup kills it and its workers unless ps_daemon_stop reaped it.
+ps_daemon_start() {
+	local name=$1
+	shift
+	"$BUILD_DIR/bin/postsift-filter" -m smtpd -d -F -c "$PS_CONF" "$@" \
+		>"$PF_DIR/$name.out" 2>&1 &
+	DPID=$!
+	_ps_daemons+=("$DPID")
+}
+
+# ps_daemon_stop PID [TIMEOUT] - SIGTERM a daemon of ps_daemon_start
+# (unless it has exited already), wait up to TIMEOUT (5) seconds for it to
+# drain, then SIGKILL it and its workers; reap it and return its exit status
+ps_daemon_stop() {
+	local pid=$1 rc=0 p keep=()
+	[ -n "$pid" ] || return 0
+	_ps_alive "$pid" && kill -TERM "$pid" 2>/dev/null
+	wait_for "${2:-5}" eval "! _ps_alive $pid" || _ps_kill "$pid"
+	wait "$pid" 2>/dev/null || rc=$?
+	for p in "${_ps_daemons[@]}"; do
+		[ "$p" = "$pid" ] || keep+=("$p")
+	done
+	_ps_daemons=("${keep[@]}")
+	return "$rc"
+}
+_ps_alive() { kill -0 "$1" 2>/dev/null; }
+# _ps_kill PID - SIGKILL a master and its workers (stopped first, so that
+# it forks no new worker meanwhile), then reap it
+_ps_kill() {
+	kill -STOP "$1" 2>/dev/null
+	pkill -KILL -P "$1" 2>/dev/null
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
 }
 
 # ---------------------------------------------------------------- sink

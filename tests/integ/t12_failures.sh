@@ -34,15 +34,6 @@ filter_pids() { pgrep -u "$FILTER_USER" -f "postsift-filter .*-c $PS_CONF " || t
 # spool_empty - no file left in the spool directory
 spool_empty() { [ -z "$(ls -A "$PF_DIR/ps/spool" 2>/dev/null)" ]; }
 
-# wait_for TIMEOUT CMD... - poll CMD until it succeeds
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -ge "$end" ] && return 1
-		sleep 0.2
-	done
-}
 
 # submit TAG [ATTACHMENT] - a clean message to fault-TAG@example.net
 # (with ATTACHMENT: multipart, the file base64); sets RCPT, EML
@@ -93,7 +84,7 @@ flush_until_delivered() {
 expect_delivered() {
 	local tag=$1 m
 	check "$tag: delivered after the repair" flush_until_delivered 40
-	check "$tag: queue empty" wait_queue_empty 20
+	check "$tag: queue empty" wait_queue_empty 40
 	sleep 1
 	check "$tag: exactly once" test "$(sink_count)" -eq 1
 	m=$(sink_messages | head -n 1)

@@ -180,18 +180,8 @@ ps_conf "smtpd_listen=127.0.0.1:$FPORT" smtpd_workers=2 "smtpd_pid_file=$PF_DIR/
 pf_start
 check "advanced: install" "$PP" install advanced -c "$PF_CONF" -p "$PS_CONF" -b "$FILTER" \
 	-r "$PF_REINJECT_PORT" -P "$FPORT" -l "$PF_SMTP_PORT"
-"$FILTER" -m smtpd -d -F -c "$PS_CONF" >"$PF_DIR/daemon.out" 2>&1 &
-DAEMON=$!
-# stop_daemon - SIGTERM our daemon (it drains), then make sure it is gone
-stop_daemon() {
-	[ -n "${DAEMON:-}" ] || return 0
-	kill -TERM "$DAEMON" 2>/dev/null
-	for _ in $(seq 1 50); do kill -0 "$DAEMON" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$DAEMON" 2>/dev/null
-	wait "$DAEMON" 2>/dev/null
-	DAEMON=
-}
-trap 'stop_daemon; _on_exit' EXIT
+ps_daemon_start daemon
+DAEMON=$DPID
 check "advanced: the daemon listens" pf_wait_port "$FPORT" 15
 pf_wait_port "$PF_REINJECT_PORT" 10
 check "advanced clean: submitted" send_msg "$TESTROOT/clean.eml" sender@example.com rcpt@example.net
@@ -217,7 +207,7 @@ check "advanced partial: refused recipient not delivered" eval "! delivered_to b
 check "advanced partial: refused at RCPT by the daemon (the scan transport logs it)" \
 	pf_log_wait "to=<bad@example.net>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:$FPORT, .*status=bounced .*5\.1\.1" 5
 check "advanced partial: queue empty" wait_queue_empty 20
-stop_daemon
+ps_daemon_stop "$DAEMON"
 check "advanced: remove" "$PP" remove -c "$PF_CONF"
 
 finish

@@ -19,46 +19,11 @@ getent passwd "$FILTER_USER" >/dev/null || die "no user $FILTER_USER (run script
 FILTER=$BUILD_DIR/bin/postsift-filter
 [ -x "$FILTER" ] || die "no $FILTER (run make)"
 
-DAEMON_PIDS=()
-
-# Our daemons must not outlive the test, whatever ends it: wrap the
-# harness's cleanup (run by finish, die and the EXIT/INT/TERM traps).
-eval "_lib_cleanup_all() $(declare -f _cleanup_all | tail -n +2)"
-_cleanup_all() {
-	local p
-	for p in "${DAEMON_PIDS[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-		pkill -KILL -P "$p" 2>/dev/null
-	done
-	DAEMON_PIDS=()
-	_lib_cleanup_all
-}
-
-# wait_for TIMEOUT CMD... - poll CMD until it succeeds
 # nworkers_is PID N / reloads_at_least N - conditions for wait_for, which
 # must re-evaluate them on every try
 nworkers_is() { [ "$(nworkers "$1")" -eq "$2" ]; }
 reloads_at_least() {
 	[ "$(grep -cE 'signatures reloaded: [0-9]+ signatures in [0-9]+\.[0-9][0-9]s' "$PS_LOG")" -ge "$1" ]
-}
-
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -ge "$end" ] && return 1
-		sleep 0.1
-	done
-}
-
-# daemon_start NAME ARGS... - start a daemon in the foreground (-F), in the
-# background of this shell; its pid in DPID, output in $PF_DIR/NAME.out
-daemon_start() {
-	local name=$1
-	shift
-	"$FILTER" -m smtpd -d -F -c "$PS_CONF" "$@" >"$PF_DIR/$name.out" 2>&1 &
-	DPID=$!
-	DAEMON_PIDS+=("$DPID")
 }
 
 # workers PID - the worker pids of master PID, sorted, on one line
@@ -133,7 +98,7 @@ ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/' && HAVE_V6=1
 LISTEN=127.0.0.1:$DPORT
 [ "$HAVE_V6" = 1 ] && LISTEN="$LISTEN, [::1]:$DPORT"
 
-daemon_start main -o "smtpd_listen=$LISTEN" -o "smtpd_pid_file=$PIDF" \
+ps_daemon_start main -o "smtpd_listen=$LISTEN" -o "smtpd_pid_file=$PIDF" \
 	-o smtpd_workers=3 -o smtpd_max_sessions=2 -o signature_check_interval=1s \
 	-o "clamav_database_directory=$PF_DIR/dsigs" \
 	-o "reinject_target=[127.0.0.1]:$PF_REINJECT_PORT"
@@ -323,9 +288,10 @@ if [ "$SMTP_OK" = 1 ]; then
 else
 	kill -TERM "$MAIN"
 fi
-rc=0
+# (already signalled: a second SIGTERM would kill the workers at once)
 wait_for 20 eval "! kill -0 $MAIN 2>/dev/null"
-wait "$MAIN" || rc=$?
+rc=0
+ps_daemon_stop "$MAIN" || rc=$?
 check "stop: exit status 0" test "$rc" -eq 0
 check "stop: pid file removed" test ! -e "$PIDF"
 check "stop: drain and stop logged" \
@@ -336,7 +302,7 @@ check "stop: the port is free again" eval "! nc -z 127.0.0.1 $DPORT"
 # A log_file that does not exist yet is created while we are root: it
 # must end up owned by daemon_user, or a reload could not reopen it.
 NEWLOG=$PF_DIR/fresh.log
-daemon_start fresh -o "smtpd_listen=127.0.0.1:$DPORT" -o "smtpd_pid_file=$PIDF" \
+ps_daemon_start fresh -o "smtpd_listen=127.0.0.1:$DPORT" -o "smtpd_pid_file=$PIDF" \
 	-o smtpd_workers=1 -o "log_file=$NEWLOG" \
 	-o "reinject_target=[127.0.0.1]:$PF_REINJECT_PORT"
 FRESH=$DPID
@@ -346,7 +312,6 @@ check "log_file: the daemon starts and logs there" wait_for 20 fresh_started
 check "log_file: created owned by $FILTER_USER" test "$(stat -c %U "$NEWLOG" 2>/dev/null)" = "$FILTER_USER"
 kill -HUP "$FRESH"
 check "log_file: the reload is logged there too" wait_for 20 fresh_reloaded
-kill -TERM "$FRESH"
-wait_for 20 eval "! kill -0 $FRESH 2>/dev/null"
+ps_daemon_stop "$FRESH" 20
 
 finish

@@ -44,19 +44,9 @@ PP=$TOP/scripts/postsift-postfix
 export LC_ALL=C.UTF-8
 
 testroot_init
-DAEMON=
 RSINK_PIDS=()
 # set by rsink_start
 RS_PORT_dsn='' RS_PORT_nodsn='' RS_DIR_dsn='' RS_DIR_nodsn=''
-# stop_daemon - SIGTERM our daemon (it drains), then make sure it is gone
-stop_daemon() {
-	[ -n "${DAEMON:-}" ] || return 0
-	kill -TERM "$DAEMON" 2>/dev/null
-	for _ in $(seq 1 50); do kill -0 "$DAEMON" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$DAEMON" 2>/dev/null
-	wait "$DAEMON" 2>/dev/null
-	DAEMON=
-}
 # stop_rsinks - stop the recording servers this test started
 stop_rsinks() {
 	local p
@@ -66,8 +56,7 @@ stop_rsinks() {
 	RSINK_PIDS=()
 	return 0
 }
-trap 'stop_daemon; stop_rsinks; _on_exit' EXIT
-trap 'stop_daemon; stop_rsinks; _on_signal' INT TERM
+on_cleanup stop_rsinks
 
 # The recording SMTP server: PORT DIR DSN(0/1). One dump file per
 # message, DIR/msg.PID.N: "X-Mail-Args: ..." and "X-Rcpt-Args: ..."
@@ -318,15 +307,6 @@ same_body() {
 	cmp "$1" "$got"
 }
 
-# wait_for SECONDS CMD... - retry CMD until it succeeds
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$SECONDS" -ge "$end" ] && return 1
-		sleep 0.3
-	done
-}
 # all_arrived TAG - the 5 deliveries and the 4 DSNs of one round are in
 all_arrived() {
 	delivered_in sink "a-$1@example.net" &&
@@ -409,7 +389,7 @@ run_round() {
 	local t=$1 L=$2
 	check "$L: A submitted (BODY=8BITMIME RET=HDRS ENVID NOTIFY ORCPT)" submit_A "$t"
 	check "$L: U submitted (SMTPUTF8 BODY=8BITMIME RET=FULL ENVID NOTIFY ORCPT)" submit_U "$t"
-	if wait_for 60 all_arrived "$t"; then
+	if wait_for 60 all_arrived "$t" >/dev/null 2>&1; then
 		ok "$L: 4 deliveries and 4 DSNs within 60 s"
 	else
 		fail "$L: 4 deliveries and 4 DSNs within 60 s" \
@@ -486,12 +466,12 @@ ps_conf "smtpd_listen=127.0.0.1:$FPORT" smtpd_workers=2 "smtpd_pid_file=$PF_DIR/
 pf_start
 check "daemon: install advanced" "$PP" install advanced -c "$PF_CONF" -p "$PS_CONF" -b "$FILTER" \
 	-r "$PF_REINJECT_PORT" -P "$FPORT" -l "$PF_SMTP_PORT"
-"$FILTER" -m smtpd -d -F -c "$PS_CONF" >"$PF_DIR/daemon.out" 2>&1 &
-DAEMON=$!
+ps_daemon_start daemon
+DAEMON=$DPID
 check "daemon: listens" pf_wait_port "$FPORT" 15
 pf_wait_port "$PF_REINJECT_PORT" 10
 run_round dmn "daemon"
-stop_daemon
+ps_daemon_stop "$DAEMON"
 note "daemon round: $((SECONDS - t0))s"
 
 # ---------------------------------------------------------------- spawn

@@ -31,18 +31,6 @@ nfiles=${#files[@]}
 note "$nfiles test files"
 
 testroot_init
-DAEMON=
-# stop_daemon - SIGTERM our daemon (it drains), then make sure it is gone
-stop_daemon() {
-	[ -n "${DAEMON:-}" ] || return 0
-	kill -TERM "$DAEMON" 2>/dev/null
-	for _ in $(seq 1 50); do kill -0 "$DAEMON" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$DAEMON" 2>/dev/null
-	wait "$DAEMON" 2>/dev/null
-	DAEMON=
-}
-trap 'stop_daemon; _on_exit' EXIT
-trap 'stop_daemon; _on_signal' INT TERM
 
 # The SMTP client: PORT SENDER RCPT OUT FILE... - one session, one
 # transaction per FILE (CRLF line ends, dot-stuffing); OUT gets a line
@@ -212,12 +200,12 @@ ps_conf "smtpd_listen=127.0.0.1:$FPORT" smtpd_workers=4 "smtpd_pid_file=$PF_DIR/
 pf_start
 check "daemon: install advanced" "$PP" install advanced -c "$PF_CONF" -p "$PS_CONF" -b "$FILTER" \
 	-r "$PF_REINJECT_PORT" -P "$FPORT" -l "$PF_SMTP_PORT"
-"$FILTER" -m smtpd -d -F -c "$PS_CONF" >"$PF_DIR/daemon.out" 2>&1 &
-DAEMON=$!
+ps_daemon_start daemon
+DAEMON=$DPID
 check "daemon: listens" pf_wait_port "$FPORT" 15
 pf_wait_port "$PF_REINJECT_PORT" 10
 after_queue_round dmn "daemon (libclamav)"
-stop_daemon
+ps_daemon_stop "$DAEMON"
 note "daemon round: $((SECONDS - t0))s"
 
 # ---------------------------------------------------------------- spawn, clamd

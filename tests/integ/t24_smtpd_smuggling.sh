@@ -30,29 +30,9 @@ RAW=$TOP/tests/integ/smtpraw.py
 [ -r "$RAW" ] || die "no $RAW"
 
 BG_PIDS=()
-# Our daemon and relays must not outlive the test, whatever ends it: wrap
-# the harness's cleanup (run by finish, die and the EXIT/INT/TERM traps).
-eval "_lib_cleanup_all() $(declare -f _cleanup_all | tail -n +2)"
-_cleanup_all() {
-	local p
-	for p in "${BG_PIDS[@]}"; do
-		pkill -KILL -P "$p" 2>/dev/null
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	BG_PIDS=()
-	_lib_cleanup_all
-}
-
-# wait_for TIMEOUT CMD... - poll CMD until it succeeds
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -ge "$end" ] && return 1
-		sleep 0.1
-	done
-}
+# Our relays must not outlive the test, whatever ends it (the daemon is
+# ps_daemon_start's: lib.sh's cleanup kills it)
+on_cleanup 'for p in "${BG_PIDS[@]}"; do pkill -KILL -P "$p"; kill -KILL "$p"; wait "$p"; done 2>/dev/null'
 
 # relay_start NAME PORT - a recording relay on PORT to the 10026 smtpd;
 # connections recorded in $PF_DIR/NAME/
@@ -86,10 +66,9 @@ pf_wait_port "$PF_REINJECT_PORT" 10 || die "no reinjection smtpd on $PF_REINJECT
 relay_start cap-daemon "$RD"
 relay_start cap-spawn "$RS"
 
-"$FILTER" -m smtpd -d -F -c "$PS_CONF" -o "smtpd_listen=127.0.0.1:$DPORT" \
+ps_daemon_start daemon -o "smtpd_listen=127.0.0.1:$DPORT" \
 	-o "smtpd_pid_file=$PF_DIR/ps/daemon.pid" -o smtpd_workers=2 \
-	-o "reinject_target=[127.0.0.1]:$RD" >"$PF_DIR/daemon.out" 2>&1 &
-BG_PIDS+=("$!")
+	-o "reinject_target=[127.0.0.1]:$RD"
 wait_for 15 pf_wait_port "$DPORT" 1 || die "the daemon does not listen: $(tail -n 5 "$PS_LOG" "$PF_DIR/daemon.out")"
 pf_wait_port "$SPORT" 10 || die "no spawn service on $SPORT"
 

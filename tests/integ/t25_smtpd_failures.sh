@@ -37,30 +37,9 @@ RAW=$TOP/tests/integ/smtpraw.py
 
 BG_PIDS=()
 DAEMON=
-# Our daemon and helpers must not outlive the test, whatever ends it:
-# wrap the harness's cleanup (run by finish, die and the traps).
-eval "_lib_cleanup_all() $(declare -f _cleanup_all | tail -n +2)"
-_cleanup_all() {
-	local p
-	for p in "${BG_PIDS[@]}" $DAEMON; do
-		pkill -KILL -P "$p" 2>/dev/null
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	BG_PIDS=()
-	DAEMON=
-	_lib_cleanup_all
-}
-
-# wait_for TIMEOUT CMD... - poll CMD until it succeeds
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -ge "$end" ] && return 1
-		sleep 0.2
-	done
-}
+# Our helpers (and their children) must not outlive the test (the daemon
+# is ps_daemon_start's: lib.sh's cleanup kills it)
+on_cleanup 'for p in "${BG_PIDS[@]}"; do pkill -KILL -P "$p"; kill -KILL "$p"; wait "$p"; done 2>/dev/null'
 # logged REGEX [TIMEOUT] - wait for an extended regex in postsift's log
 logged() { wait_for "${2:-10}" grep -qE -- "$1" "$PS_LOG"; }
 # nworkers - the daemon's current worker count; workers_are N
@@ -141,8 +120,8 @@ pf_start
 	-P "$DPORT" -l "$PF_SMTP_PORT" >"$PF_DIR/install.log" 2>&1 ||
 	die "install advanced: $(tail -n 5 "$PF_DIR/install.log")"
 pf_reload
-"$FILTER" -m smtpd -d -F -c "$PS_CONF" >"$PF_DIR/daemon.out" 2>&1 &
-DAEMON=$!
+ps_daemon_start daemon
+DAEMON=$DPID
 wait_for 15 pf_wait_port "$DPORT" 1 || die "the daemon does not listen: $(tail -n 5 "$PS_LOG" "$PF_DIR/daemon.out")"
 pf_wait_port "$PF_REINJECT_PORT" 10 || die "no 10026 smtpd on $PF_REINJECT_PORT"
 wait_for 10 workers_are 4 || die "the daemon has $(nworkers) workers, not 4"
@@ -384,10 +363,8 @@ check "end: no worker died but the $KILLS we killed" \
 check "end: no worker exited with an error" eval "! grep -q 'exited with' '$PS_LOG'"
 check "end: queue empty" wait_queue_empty 10
 check "end: no bounce at all" eval "! grep -q 'status=bounced' '$(pf_log)'"
-kill -TERM "$DAEMON"
 rc=0
-wait_for 30 eval "! kill -0 $DAEMON 2>/dev/null"
-wait "$DAEMON" || rc=$?
+ps_daemon_stop "$DAEMON" 30 || rc=$?
 DAEMON=
 check "end: the daemon stops with exit 0" test "$rc" -eq 0
 note "total: $((SECONDS - t0))s"

@@ -274,18 +274,8 @@ check "advanced: domain table" eval "grep -qx 'filtered.example FILTER scan:\[12
 check "advanced: scan transport there" eval "pfc -M scan/unix | grep -q smtp"
 check "advanced: reinjection smtpd cannot FILTER again" reinject_clean
 check "advanced: postfix check clean" clean_check
-"$FILTER" -m smtpd -d -F -c "$PS_CONF" >"$PF_DIR/daemon.out" 2>&1 &
-DAEMON=$!
-# stop_daemon - SIGTERM our daemon (it drains), then make sure it is gone
-stop_daemon() {
-	[ -n "${DAEMON:-}" ] || return 0
-	kill -TERM "$DAEMON" 2>/dev/null
-	for _ in $(seq 1 50); do kill -0 "$DAEMON" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$DAEMON" 2>/dev/null
-	wait "$DAEMON" 2>/dev/null
-	DAEMON=
-}
-trap 'stop_daemon; _on_exit' EXIT
+ps_daemon_start daemon
+DAEMON=$DPID
 check "advanced: the daemon listens" pf_wait_port "$FPORT" 15
 pf_wait_port "$PF_REINJECT_PORT" 10
 outside advanced plain-ad@example.com 127.0.0.1 rcpt@plain.example
@@ -301,7 +291,7 @@ check "advanced: a selected domain is no open relay: refused" \
 	eval "! send_from 127.0.0.2 $TESTROOT/clean.eml stranger@example.com rcpt@filtered.example"
 check "advanced: a selected domain is no open relay: Relay access denied" \
 	eval "tail -n 30 $PF_DIR/swaks.log | grep -q 'Relay access denied'"
-stop_daemon
+ps_daemon_stop "$DAEMON"
 removed advanced "$B"
 pf_stop
 sink_stop
