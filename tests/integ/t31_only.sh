@@ -60,6 +60,15 @@ is() {
 }
 # has_param SERVICE/TYPE/NAME - the service sets NAME
 has_param() { pfc -P "$1" 2>/dev/null | grep -q .; }
+# pp_check_clean - "postsift-postfix check" of the instance exits 0 and
+# reports nothing (the FILTER actions of --only are filter requests too)
+pp_check_clean() {
+	local out rc=0
+	out=$("$PP" check -c "$PF_CONF" -p "$PS_CONF" 2>&1) || rc=$?
+	[ "$rc" -eq 0 ] && [ -z "$out" ] && return 0
+	echo "exit $rc: $out"
+	return 1
+}
 # clean_check - "postfix check" says nothing
 clean_check() {
 	local out
@@ -240,6 +249,7 @@ check "simple: reinjection smtpd cannot FILTER again" reinject_clean
 check "simple: postfix check clean" clean_check
 pf_wait_port "$PF_REINJECT_PORT" 10
 sleep 1
+check "simple: postsift-postfix check finds nothing" pp_check_clean
 outside simple plain-sm@example.com
 outside_eicar simple eicar-out-sm@example.com
 inside "simple (client 127.0.0.2)" cl-sm@example.com 127.0.0.2
@@ -278,6 +288,7 @@ ps_daemon_start daemon
 DAEMON=$DPID
 check "advanced: the daemon listens" pf_wait_port "$FPORT" 15
 pf_wait_port "$PF_REINJECT_PORT" 10
+check "advanced: postsift-postfix check finds nothing" pp_check_clean
 outside advanced plain-ad@example.com 127.0.0.1 rcpt@plain.example
 outside_eicar advanced eicar-out-ad@example.com 127.0.0.1 rcpt@plain.example
 inside advanced in-ad@example.com 127.0.0.1 rcpt@filtered.example
@@ -319,6 +330,7 @@ check "spawn: reinjection smtpd cannot FILTER again" reinject_clean
 check "spawn: postfix check clean" clean_check
 pf_wait_port "$FPORT" 10
 pf_wait_port "$PF_REINJECT_PORT" 10
+check "spawn: postsift-postfix check finds nothing" pp_check_clean
 outside spawn out-sp@example.com
 outside_eicar spawn eicar-sp@example.com
 inside "spawn (address)" in@example.com
