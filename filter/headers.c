@@ -105,22 +105,6 @@ int headers_scan(int fd, HEADER_INFO *info, VBUF *err)
     return 0;
 }
 
-/* headers_write_all - write or fail */
-static int headers_write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* headers_neutralize - copy with untrusted headers renamed */
 int headers_neutralize(int fd, const char *dir, VBUF *err)
 {
@@ -143,9 +127,9 @@ int headers_neutralize(int fd, const char *dir, VBUF *err)
         if (in_headers && (eol == p || (eol == p + 1 && *p == '\r')))
             in_headers = 0;
         if (in_headers && headers_watched_at(p, (size_t)(eol - p), &ours, &renamed) >= 0 && !renamed)
-            if (headers_write_all(out, UNTRUSTED_PREFIX, strlen(UNTRUSTED_PREFIX)) < 0)
+            if (spool_write_all(out, UNTRUSTED_PREFIX, strlen(UNTRUSTED_PREFIX)) < 0)
                 goto fail;
-        if (headers_write_all(out, p, (size_t)(eol - p) + 1) < 0)
+        if (spool_write_all(out, p, (size_t)(eol - p) + 1) < 0)
             goto fail;
     }
     /* The rest of the message, unchanged. */
@@ -159,7 +143,7 @@ int headers_neutralize(int fd, const char *dir, VBUF *err)
             goto fail;
         if (n == 0)
             break;
-        if (headers_write_all(out, chunk, (size_t)n) < 0)
+        if (spool_write_all(out, chunk, (size_t)n) < 0)
             goto fail;
     }
     vbuf_free(buf);

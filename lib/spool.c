@@ -117,17 +117,27 @@ int spool_copy_fd(int src, int dst)
         if (n == 0)
             return 0;
         off += n;
-        for (char *p = buf; n > 0;) {
-            ssize_t w = write(dst, p, (size_t)n);
-
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                return -1;
-            p += w;
-            n -= w;
-        }
+        if (spool_write_all(dst, buf, (size_t)n) < 0)
+            return -1;
     }
+}
+
+/* spool_write_all - write everything or fail */
+int spool_write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
 }
 
 /* spool_size - bytes in an open file */

@@ -29,6 +29,10 @@ void spool_random_name(char *buf, size_t len);
 /* spool_copy_fd - copy all of src (from its start) to dst; -1 on error */
 int spool_copy_fd(int src, int dst);
 
+/* spool_write_all - write len bytes, retrying short writes and EINTR; 0,
+ * or -1 with errno set (a 0-byte write counts as an error) */
+int spool_write_all(int fd, const void *buf, size_t len);
+
 /* spool_size - size of an open file, -1 on error */
 off_t spool_size(int fd);
 

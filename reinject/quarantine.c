@@ -46,22 +46,6 @@ static void quarantine_put(VBUF *out, const char *name, const char *value)
     (void)vbuf_addch(out, '\n');
 }
 
-/* quarantine_write_all - write or fail */
-static int quarantine_write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* quarantine_store - write the envelope block and the message */
 int quarantine_store(const char *dir, const SMTP_ENVELOPE *env, int fd,
                      const char *verdict, const char *reason,
@@ -112,7 +96,7 @@ int quarantine_store(const char *dir, const SMTP_ENVELOPE *env, int fd,
     }
     /* Write under a temporary name, then rename: a listed entry is whole. */
     if ((out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0
-        || quarantine_write_all(out, vbuf_str(head), vbuf_len(head)) < 0
+        || spool_write_all(out, vbuf_str(head), vbuf_len(head)) < 0
         || spool_copy_fd(fd, out) < 0
         || fsync(out) < 0
         || close(out) < 0

@@ -34,7 +34,8 @@
 #              pf_running, pf_reload, pf_log, pf_log_wait, pf_queue_count,
 #              pf_postqueue, pf_flush, wait_queue_empty, pf_reinject_service,
 #              pf_cleanup (also run by the EXIT/INT/TERM trap)
-#   postsift   ps_conf [name=value...], ps_install [options],
+#   postsift   ps_conf [name=value...], ps_install [options], snap FILE,
+#              same_conf BEFORE, pp_rc WANT ARGS (postsift-postfix),
 #              ps_daemon_start NAME [ARGS...] (sets DPID),
 #              ps_daemon_stop PID [TIMEOUT]
 #   sink       sink_start, sink_stop, sink_wait, sink_messages, sink_count,
@@ -535,6 +536,26 @@ ps_conf() {
 # ps_install [postsift-postfix options] - "postsift-postfix install
 # simple" of $BUILD_DIR/bin/postsift-filter into the current instance,
 # with $PS_CONF, reinjection on $PF_REINJECT_PORT, filtering the
+# snap FILE - postconf -n (and the unused parameters it warns about), -M
+# and -P of the current instance, for same_conf
+snap() {
+	{ pfc -n; pfc -n 2>&1 >/dev/null | grep "unused parameter" | sort; echo ---; pfc -M; echo ---; pfc -P; } > "$1" 2>/dev/null
+}
+# same_conf BEFORE - the configuration equals the snapshot BEFORE
+same_conf() {
+	snap "$PF_DIR/now.snap"
+	diff -u "$1" "$PF_DIR/now.snap"
+}
+# pp_rc WANT ARGS... - scripts/postsift-postfix ARGS exits WANT; output
+# in $PF_DIR/pp.out
+pp_rc() {
+	local want=$1 rc=0
+	shift
+	"$TOP/scripts/postsift-postfix" "$@" > "$PF_DIR/pp.out" 2>&1 || rc=$?
+	cat "$PF_DIR/pp.out"
+	[ "$rc" -eq "$want" ] || { echo "exit $rc, want $want"; return 1; }
+}
+
 # submission smtpd; output in $PF_DIR/install.log
 ps_install() {
 	"$TOP/scripts/postsift-postfix" install simple -c "$PF_CONF" \

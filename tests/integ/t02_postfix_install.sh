@@ -18,23 +18,6 @@ same_body() { cmp -s <(msg_body "$1") <(sink_body "$2" | msg_body /dev/stdin); }
 # send_reinject FILE SENDER RCPT... - send_msg to the reinjection smtpd
 send_reinject() { local PF_SMTP_PORT=$PF_REINJECT_PORT; send_msg "$@"; }
 
-# snap FILE - postconf -n, -M, -P of the instance
-snap() {
-	{ pfc -n; pfc -n 2>&1 >/dev/null | grep "unused parameter" | sort; echo ---; pfc -M; echo ---; pfc -P; } > "$1" 2>/dev/null
-}
-# same_conf BEFORE - the configuration equals the snapshot BEFORE
-same_conf() {
-	snap "$PF_DIR/now.snap"
-	diff -u "$1" "$PF_DIR/now.snap"
-}
-# pp_rc WANT ARGS... - postsift-postfix ARGS exits WANT; output in pp.out
-pp_rc() {
-	local want=$1 rc=0
-	shift
-	"$PP" "$@" > "$PF_DIR/pp.out" 2>&1 || rc=$?
-	cat "$PF_DIR/pp.out"
-	[ "$rc" -eq "$want" ] || { echo "exit $rc, want $want"; return 1; }
-}
 
 pf_new pi
 sink_start

@@ -21,23 +21,6 @@ getent passwd "$FILTER_USER" >/dev/null || die "no user $FILTER_USER (run script
 PP=$TOP/scripts/postsift-postfix
 FILTER=$BUILD_DIR/bin/postsift-filter
 
-# snap FILE - postconf -n (and hidden unused parameters), -M, -P
-snap() {
-	{ pfc -n; pfc -n 2>&1 >/dev/null | grep "unused parameter" | sort; echo ---; pfc -M; echo ---; pfc -P; } > "$1" 2>/dev/null
-}
-# same_conf BEFORE - the configuration equals the snapshot BEFORE
-same_conf() {
-	snap "$PF_DIR/now.snap"
-	diff -u "$1" "$PF_DIR/now.snap"
-}
-# pp_rc WANT ARGS... - postsift-postfix ARGS exits WANT; output in pp.out
-pp_rc() {
-	local want=$1 rc=0
-	shift
-	"$PP" "$@" > "$PF_DIR/pp.out" 2>&1 || rc=$?
-	cat "$PF_DIR/pp.out"
-	[ "$rc" -eq "$want" ] || { echo "exit $rc, want $want"; return 1; }
-}
 # is NAME WANT - postconf -h NAME (main.cf, -P or -F form) prints WANT
 is() {
 	local got

@@ -262,6 +262,26 @@ static void test_copy(void)
 }
 
 /* main - run every test */
+/* test_write_all - everything written, or -1 */
+static void test_write_all(void)
+{
+    static char big[300000];
+    char back[sizeof(big)];
+    int fd = open(tmpdir, O_TMPFILE | O_RDWR, 0600);
+
+    UT_CHECK(fd >= 0, "O_TMPFILE in %s", tmpdir);
+    if (fd < 0)
+        return;
+    memset(big, 'x', sizeof(big));
+    big[sizeof(big) - 1] = 'y';
+    UT_EQ_INT(spool_write_all(fd, big, sizeof(big)), 0, "write_all of 300000 bytes");
+    UT_EQ_INT(pread(fd, back, sizeof(back), 0), (long long)sizeof(back), "all bytes there");
+    UT_CHECK(memcmp(big, back, sizeof(big)) == 0, "same bytes");
+    UT_EQ_INT(spool_write_all(fd, "", 0), 0, "empty write_all");
+    close(fd);
+    UT_EQ_INT(spool_write_all(fd, "x", 1), -1, "write_all to a closed fd");
+}
+
 int main(void)
 {
     VBUF *dir;
@@ -275,6 +295,7 @@ int main(void)
     }
     test_dir_check();
     test_create();
+    test_write_all();
     test_random_name();
     test_copy();
     dir = path_in("spool");
