@@ -786,6 +786,7 @@ static void smtpd_act(SMTPD_STATE *st, int fd, long long size, int oversize)
     const char *qid = smtpd_queue_id(st);
     char    detail[SMTPD_TEXT_MAX + 1];
     int     code, left;
+    double  remaining;
 
     decision_init(&d);
     smtp_reply_init(&r);
@@ -806,8 +807,9 @@ static void smtpd_act(SMTPD_STATE *st, int fd, long long size, int oversize)
         /* The client waits for our answer, and gives up (then perhaps
          * delivers twice) after its data-done timeout: bound the scan
          * and the hand-over together. */
-        left = (int)(var_smtpd_data_done_timeout - smtpd_elapsed(&st->dot_time));
-        if (left < 1) {
+        remaining = (double)var_smtpd_data_done_timeout - smtpd_elapsed(&st->dot_time);
+        left = (int)remaining + (remaining > (int)remaining);  /* netio counts whole seconds */
+        if (remaining <= 0) {
             msg_warn("%s: smtpd_data_done_timeout (%lds) passed before the hand-over",
                      qid ? qid : "NOQUEUE", var_smtpd_data_done_timeout);
             smtpd_reply(st, "451 4.4.7 Error: scanning took too long, try again later");

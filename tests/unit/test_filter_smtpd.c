@@ -181,6 +181,10 @@ static void ds_session(int fd, int *nqueued)
                 break;
             if (memmem(data->data, vbuf_len(data), "DROP-ME", 7) != NULL) {
                 break;          /* gone without a word */
+            } else if (memmem(data->data, vbuf_len(data), "SLOW-ME", 7) != NULL) {
+                sleep(4);       /* longer than the test's smtpd_data_done_timeout */
+                snprintf(reply, sizeof(reply), "250 2.0.0 Ok: queued as QID%d\r\n", ++*nqueued);
+                ds_say(fd, reply);
             } else if (memmem(data->data, vbuf_len(data), "TEMPFAIL-ME", 11) != NULL) {
                 ds_say(fd, "451 4.3.0 Error: queue file write error\r\n");
             } else if (memmem(data->data, vbuf_len(data), "CLOSE-AFTER", 11) != NULL) {
@@ -852,6 +856,18 @@ static void test_downstream_trouble(void)
     expect(&s, "503 5.5.1", "downstream down: no transaction");
     sess_quit(&s, "downstream down");
     set("reinject_target=%s", target);
+
+    /* smtpd_data_done_timeout bounds scan and hand-over: a downstream that
+     * would answer 250 only after it gets 451, never a late 250 */
+    set("smtpd_data_done_timeout=1s");
+    sess_open(&s, inspector, "data done timeout");
+    envelope(&s, "data done timeout");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "data done timeout DATA");
+    SEND(&s, "Subject: x\r\n\r\nSLOW-ME\r\n.\r\n");
+    expect(&s, "451 4.3.0", "data done timeout: 451 before the downstream's late 250");
+    sess_quit(&s, "data done timeout");
+    set("smtpd_data_done_timeout=300s");
 
     sess_open(&s, inspector, "downstream 451");
     envelope(&s, "downstream 451");
