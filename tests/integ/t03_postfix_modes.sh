@@ -54,12 +54,6 @@ greets() {
 	echo "greeting: $g"
 	[[ $g =~ ^(220|421)[\ -] ]]
 }
-# clean_check - "postfix check" says nothing
-clean_check() {
-	local out
-	out=$(postfix -c "$PF_CONF" check 2>&1)
-	[ -z "$out" ] || { echo "$out"; return 1; }
-}
 # check_reinject DESIGN MAXPROC - the reinjection smtpd on $PF_REINJECT_PORT
 check_reinject() {
 	local s=127.0.0.1:$PF_REINJECT_PORT/inet p

@@ -52,12 +52,6 @@ pp_check_clean() {
 	echo "exit $rc: $out"
 	return 1
 }
-# clean_check - "postfix check" says nothing
-clean_check() {
-	local out
-	out=$(postfix -c "$PF_CONF" check 2>&1)
-	[ -z "$out" ] || { echo "$out"; return 1; }
-}
 # reinject_clean - the reinjection smtpd cannot FILTER again: no
 # content_filter, restriction lists that hold no access check, no header
 # or body checks, no milters, and (--only) no second address mapping
