@@ -455,13 +455,17 @@ static void expect(SESSION *s, const char *want, const char *what)
              what, r, want);
 }
 
-/* sess_eof - the server closed the connection */
+/* sess_eof - the server closed the connection (an orderly close, or a
+ * reset when it left input unread) */
 static void sess_eof(SESSION *s, const char *what)
 {
     struct pollfd pfd = {.fd = s->fd, .events = POLLIN};
     char    c;
+    ssize_t n = -1;
 
-    UT_CHECK(poll(&pfd, 1, WAIT_MS) == 1 && read(s->fd, &c, 1) == 0, "%s: no EOF", what);
+    if (poll(&pfd, 1, WAIT_MS) == 1)
+        n = read(s->fd, &c, 1);
+    UT_CHECK(n == 0 || (n < 0 && errno == ECONNRESET), "%s: no EOF (read %zd)", what, n);
 }
 
 /* sess_end - close, and the server process must exit cleanly */
@@ -622,7 +626,9 @@ static void test_errors(void)
     rec_reset();
     sess_start(&s, inspector, NULL);
     expect(&s, "220 ", "errors greeting");
-    for (i = 0; i < 25; i++)
+    /* Exactly the bound: commands the server never reads would make its
+     * close a reset, which may throw away the 421 before we read it. */
+    for (i = 0; i < 20; i++)
         SEND(&s, "FROBNICATE\r\n");
     for (i = 0; i < 20; i++)
         expect(&s, "500 5.5.2", "error reply");
