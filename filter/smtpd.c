@@ -796,6 +796,17 @@ static void smtpd_act(SMTPD_STATE *st, int fd, long long size, int oversize)
     smtpd_clean(detail, sizeof(detail), vbuf_str(d.detail), SMTPD_TEXT_MAX);
     smtpd_envelope(st, &env);
 
+    /* A client that gave up waiting (its data-done timeout) will send the
+     * message again: handing this copy on would deliver it twice. */
+    if (!smtpd_pending(st) && netio_peer_gone(st->io)) {
+        msg_warn("%s: the client closed the connection during the scan: message not "
+                 "handed on (the client will send it again)", qid ? qid : "NOQUEUE");
+        vbuf_strcpy(why, "client gone before the hand-over");
+        smtpd_downstream_rset(st);
+        st->quit = 1;
+        goto log;
+    }
+
     switch (d.action) {
     case ACTION_PASS:
     case ACTION_TAG:
@@ -888,6 +899,7 @@ static void smtpd_act(SMTPD_STATE *st, int fd, long long size, int oversize)
         smtpd_downstream_rset(st);
         break;
     }
+log:
     smtpd_log(st, size, d.verdict, d.action, vbuf_str(d.detail), queued_as, status, vbuf_str(why));
     myfree(env.rcpt);
     smtp_reply_free(&r);

@@ -348,6 +348,20 @@ size_t netio_pending(const NETIO *io)
     return io->rlen - io->roff;
 }
 
+/* netio_peer_gone - EOF or an error waits on the read side, now */
+int netio_peer_gone(const NETIO *io)
+{
+    struct pollfd pfd = {.fd = io->rfd, .events = POLLIN | POLLRDHUP};
+    char    c;
+
+    if (io->roff < io->rlen || poll(&pfd, 1, 0) != 1)
+        return 0;
+    if (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR))
+        return 1;
+    /* POLLIN alone: data (still there) or, for a socket, perhaps EOF */
+    return io->rsock && recv(io->rfd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
 /* netio_flush_buf - write out wbuf within the current operation */
 static int netio_flush_buf(NETIO *io)
 {

@@ -21,6 +21,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include "filter/inspect.h"
 #include "filter/smtpd.h"
@@ -939,6 +940,144 @@ static void test_upstream_gone(void)
     rec_free(&rec);
 }
 
+ /*
+  * A clamd that answers each INSTREAM only after reading a byte from a
+  * gate (a pipe): the scan lasts exactly as long as the test wants.
+  */
+
+/* gated_read - exactly len bytes, or -1 */
+static int gated_read(int fd, void *buf, size_t len)
+{
+    char   *cp = buf;
+    ssize_t n;
+
+    while (len > 0) {
+        if ((n = read(fd, cp, len)) <= 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            return -1;
+        }
+        cp += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* gated_session - one clamd command on fd */
+static void gated_session(int fd, int gate)
+{
+    unsigned char hdr[4];
+    char    cmd[32], junk[4096], c;
+    size_t  n = 0, clen;
+
+    while (n < sizeof(cmd) - 1 && gated_read(fd, cmd + n, 1) == 0 && cmd[n] != 0)
+        n++;
+    cmd[n] = 0;
+    if (strcmp(cmd, "zVERSION") == 0) {
+        write_all(fd, "ClamAV 1.4.6/27000/Mon Nov 23 09:00:00 2026", 44);
+        return;
+    }
+    while (strcmp(cmd, "zINSTREAM") == 0 && gated_read(fd, hdr, 4) == 0) {
+        clen = ((size_t)hdr[0] << 24) | ((size_t)hdr[1] << 16) | ((size_t)hdr[2] << 8) | hdr[3];
+        if (clen == 0) {
+            if (read(gate, &c, 1) != 1)     /* until the test opens the gate */
+                return;
+            write_all(fd, "stream: OK", 11);
+            return;
+        }
+        for (; clen > 0; clen -= n)
+            if ((n = (size_t)read(fd, junk, clen < sizeof(junk) ? clen : sizeof(junk))) == 0
+                || n > sizeof(junk))
+                return;
+    }
+}
+
+/* gated_clamd - fork the gated clamd on a unix socket at path */
+static pid_t gated_clamd(const char *path, int gate)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    int     lfd, fd;
+    pid_t   pid;
+
+    snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+    if ((lfd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0
+        || bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(lfd, 8) < 0)
+        msg_fatal("clamd socket %s: %s", path, strerror(errno));
+    if ((pid = fork()) < 0)
+        msg_fatal("fork: %s", strerror(errno));
+    if (pid == 0) {
+        for (;;) {
+            if ((fd = accept(lfd, NULL, NULL)) < 0)
+                _exit(errno == EINTR ? 0 : 1);
+            gated_session(fd, gate);
+            close(fd);
+        }
+    }
+    close(lfd);
+    return pid;
+}
+
+static INSPECTOR *gated_inspector;
+
+/* test_client_gave_up - a client that closes during the scan (its
+ * data-done timeout) gets nothing handed on: it will send the message
+ * again, and a copy relayed now would arrive twice */
+static void test_client_gave_up(void)
+{
+    char    path[sizeof(tmpdir) + 32];
+    VBUF   *err = vbuf_alloc(1024);
+    SESSION s;
+    RECORD  rec;
+    int     gate[2], st;
+    pid_t   clamd;
+
+    snprintf(path, sizeof(path), "%s/clamd.sock", tmpdir);
+    if (pipe(gate) < 0)
+        msg_fatal("pipe: %s", strerror(errno));
+    clamd = gated_clamd(path, gate[0]);
+    set("scanner=clamd:unix:%s", path);
+    if ((gated_inspector = inspector_open(err)) == NULL)
+        msg_fatal("inspector_open (clamd): %s", vbuf_str(err));
+
+    sess_open(&s, gated_inspector, "gave up");
+    envelope(&s, "gave up");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "gave up DATA");
+    SEND(&s, "Subject: slow scan\r\n\r\nhello\r\n.\r\n");
+    close(s.fd);                /* the client gives up while the scan runs */
+    s.fd = -1;
+    write_all(gate[1], "x", 1); /* then the scan ends: clean */
+    sess_end(&s, "gave up");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 0, "client gone during the scan: nothing handed on");
+    UT_CHECK(strstr(vbuf_str(rec.cmds), "DATA\n") == NULL, "client gone: no downstream DATA");
+    rec_free(&rec);
+    UT_CHECK(log_has("status=deferred (client gone before the hand-over)"),
+             "client gone: logged as deferred");
+
+    /* the same scan, a client that waits */
+    write_all(gate[1], "x", 1);
+    sess_open(&s, gated_inspector, "waited");
+    envelope(&s, "waited");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "waited DATA");
+    SEND(&s, "Subject: slow scan\r\n\r\nhello\r\n.\r\n");
+    expect(&s, "250 2.0.0 Ok: queued as", "a client that waits: relayed");
+    sess_quit(&s, "waited");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 1, "a client that waits: one message downstream");
+    rec_free(&rec);
+
+    inspector_close(gated_inspector);
+    gated_inspector = NULL;
+    set("scanner=clamav");
+    kill(clamd, SIGKILL);
+    waitpid(clamd, &st, 0);
+    close(gate[0]);
+    close(gate[1]);
+    vbuf_free(err);
+}
+
 /* test_session - several transactions, RSET, pipelining, one connection */
 static void test_session(void)
 {
@@ -1156,6 +1295,7 @@ int     main(int argc, char **argv)
     test_downstream_trouble();
     test_downstream_gone();
     test_upstream_gone();
+    test_client_gave_up();
     test_session();
     test_no_recipients();
     test_no_scanner();

@@ -225,6 +225,34 @@ static void test_closed_peer(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* test_peer_gone - the no-wait check for a peer that has closed */
+static void test_peer_gone(void)
+{
+    int sv[2], pfd[2];
+    char buf[8];
+    NETIO *io;
+
+    UT_CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+    io = netio_fdopen(sv[0], sv[0]);
+    netio_set_timeout(io, 2);
+    UT_EQ_INT(netio_peer_gone(io), 0, "an idle peer is there");
+    UT_EQ_INT((int)write(sv[1], "QUIT\r\n", 6), 6, "peer writes");
+    UT_EQ_INT(netio_peer_gone(io), 0, "a peer with data waiting is there");
+    UT_EQ_INT((int)netio_read(io, buf, 2), 2, "read part of it");
+    close(sv[1]);
+    UT_EQ_INT(netio_peer_gone(io), 0, "unread buffered input: not gone yet");
+    UT_EQ_INT((int)netio_read(io, buf, sizeof(buf)), 4, "read the rest");
+    UT_EQ_INT(netio_peer_gone(io), 1, "a closed socket peer is gone");
+    netio_close(io);
+
+    UT_CHECK(pipe(pfd) == 0, "pipe");
+    io = netio_fdopen(pfd[0], -1);
+    UT_EQ_INT(netio_peer_gone(io), 0, "a pipe with a writer is there");
+    close(pfd[1]);
+    UT_EQ_INT(netio_peer_gone(io), 1, "a pipe without a writer is gone");
+    netio_close(io);
+}
+
 /* test_one_byte - a peer that sends one byte at a time */
 static void test_one_byte(void)
 {
@@ -284,6 +312,7 @@ int main(void)
     test_timeouts();
     test_interrupt();
     test_closed_peer();
+    test_peer_gone();
     test_one_byte();
     test_connect_errors();
     return ut_done();
