@@ -797,8 +797,10 @@ static void smtpd_act(SMTPD_STATE *st, int fd, long long size, int oversize)
     smtpd_envelope(st, &env);
 
     /* A client that gave up waiting (its data-done timeout) will send the
-     * message again: handing this copy on would deliver it twice. */
-    if (!smtpd_pending(st) && netio_peer_gone(st->io)) {
+     * message again: handing this copy on would deliver it twice. Postfix
+     * may have pipelined QUIT after the dot: unread input does not mean
+     * that the client is still there. */
+    if (netio_peer_gone(st->io)) {
         msg_warn("%s: the client closed the connection during the scan: message not "
                  "handed on (the client will send it again)", qid ? qid : "NOQUEUE");
         vbuf_strcpy(why, "client gone before the hand-over");

@@ -354,11 +354,12 @@ int netio_peer_gone(const NETIO *io)
     struct pollfd pfd = {.fd = io->rfd, .events = POLLIN | POLLRDHUP};
     char    c;
 
-    if (io->roff < io->rlen || poll(&pfd, 1, 0) != 1)
+    if (poll(&pfd, 1, 0) != 1)
         return 0;
     if (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR))
         return 1;
-    /* POLLIN alone: data (still there) or, for a socket, perhaps EOF */
+    /* POLLIN alone: data (still there) or, for a socket, perhaps EOF;
+     * what netio has buffered already does not count either way */
     return io->rsock && recv(io->rfd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 

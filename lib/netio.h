@@ -62,8 +62,8 @@ ssize_t netio_read(NETIO *io, void *buf, size_t len);
 size_t netio_pending(const NETIO *io);
 
 /* netio_peer_gone - without waiting: the peer has closed its side (EOF
- * or an error is waiting on the read descriptor and nothing is buffered);
- * 0 when it is still there or cannot be told */
+ * or an error is waiting on the read descriptor, after whatever input is
+ * still unread); 0 when it is still there or cannot be told */
 int netio_peer_gone(const NETIO *io);
 
 /* netio_write - buffer len bytes, flushing as the buffer fills; -1 error */

@@ -11,19 +11,31 @@
 #             filtered and an unfiltered domain is filtered for both;
 #             a client outside mynetworks cannot relay to a selected
 #             domain
+#   simple    --only clients=127.0.0.2/32 on a service with
+#             smtpd_delay_reject = no: install says so and puts the client
+#             check into smtpd_recipient_restrictions, and a second mail
+#             transaction of the same SMTP session (python3 smtplib) is
+#             filtered too
 #   spawn     --only senders=in@example.com,special.example
+#   spawn     two listening services (-l twice: the instance's smtpd and a
+#             second inet smtpd added here, with its own
+#             smtpd_null_access_lookup_key), --only 'senders=<>' --only
+#             senders=both.example: both services get the check and
+#             filter the selection, the null sender included under each
+#             service's key
 # mail outside the selection is delivered unfiltered (no X-Virus-Scanned,
 # no line in the filter's log; EICAR passes untouched), mail inside it is
-# filtered (X-Virus-Scanned; EICAR is caught). The listening service gets
-# the checks at the front of its restriction lists and no content_filter;
-# the reinjection smtpd keeps its restriction lists cleared. remove gives
-# back postconf -n, -M and -P byte for byte and deletes the tables.
+# filtered (X-Virus-Scanned; EICAR is caught). The listening services get
+# the checks at the front of their restriction lists and no
+# content_filter; the reinjection smtpd keeps its restriction lists
+# cleared. remove gives back postconf -n, -M and -P byte for byte and
+# deletes the tables.
 # --only with before-queue, with -g, and bad selections exit 2 (usage); an
 # unreadable sender table exits 1; none of them changes anything.
 
 . "$(dirname "$0")/lib.sh"
 need_root
-need_prog postfix postconf postmap smtp-sink swaks diff nc
+need_prog postfix postconf postmap smtp-sink swaks diff nc python3
 getent passwd "$FILTER_USER" >/dev/null || die "no user $FILTER_USER (run scripts/install-deps)"
 FILTER=$BUILD_DIR/bin/postsift-filter
 [ -x "$FILTER" ] || die "no $FILTER (run make)"
@@ -68,13 +80,16 @@ reinject_clean() {
 }
 
 # send_from IP FILE SENDER RCPT... - send_msg from the local address IP
+# to the smtpd on port $TO_PORT (when set, else $PF_SMTP_PORT); SENDER <>
+# is the null sender
+TO_PORT=
 send_from() {
 	local ip=$1 file=$2 sender=$3 rcpts smtp rc
 	shift 3
 	rcpts=$(IFS=,; echo "$*")
 	smtp=$(mktemp "$PF_DIR/send.XXXXXX")
 	{ sed -e 's/\r$//' -e 's/^\./../' -e 's/$/\r/' "$file"; printf '.'; } > "$smtp"
-	swaks -ndf -n -s 127.0.0.1 -p "$PF_SMTP_PORT" -li "$ip" -h client.postsift.test \
+	swaks -ndf -n -s 127.0.0.1 -p "${TO_PORT:-$PF_SMTP_PORT}" -li "$ip" -h client.postsift.test \
 		-f "$sender" -t "$rcpts" --data "@$smtp" >>"$PF_DIR/swaks.log" 2>&1
 	rc=$?
 	rm -f "$smtp"
@@ -85,6 +100,32 @@ msg_from() {
 	local f
 	for f in $(sink_messages); do
 		[ "$(sink_sender "$f")" = "$1" ] && { echo "$f"; return 0; }
+	done
+	return 1
+}
+# two_mails IP SENDER1 SENDER2 RCPT - two mail transactions in one SMTP
+# session from the local address IP (swaks makes one a session), with
+# python3's smtplib (not our client code); transcript in two_mails.log
+two_mails() {
+	python3 - "$1" "${TO_PORT:-$PF_SMTP_PORT}" "$TESTROOT/clean.eml" "$2" "$3" "$4" \
+		>>"$PF_DIR/two_mails.log" 2>&1 <<'EOF'
+import smtplib, sys
+ip, port, path, s1, s2, rcpt = sys.argv[1:]
+msg = open(path, encoding="ascii").read()
+c = smtplib.SMTP("127.0.0.1", int(port), local_hostname="client.postsift.test",
+                 source_address=(ip, 0), timeout=60)
+c.set_debuglevel(1)
+c.ehlo()
+for sender in (s1, s2):
+    c.sendmail(sender, [rcpt], msg)  # no RSET in between: one session
+c.quit()
+EOF
+}
+# null_to RCPT - the sink file of the null-sender message to RCPT
+null_to() {
+	local f
+	for f in $(sink_messages); do
+		[ -z "$(sink_sender "$f")" ] && sink_rcpts "$f" | grep -qxF "$1" && { echo "$f"; return 0; }
 	done
 	return 1
 }
@@ -234,6 +275,37 @@ inside_eicar "simple (client 127.0.0.2)" eicar-cl-sm@example.com 127.0.0.2
 inside "simple (sender map, domain key)" boss@vip.example
 inside_eicar "simple (sender map)" eicar@vip.example
 removed simple "$B"
+
+# smtpd_delay_reject = no on the listening service: its client list then
+# runs when the client connects, and smtpd forgets a FILTER at EHLO/HELO
+# and at the end of each mail transaction (mail_reset), so a FILTER there
+# filters nothing; install puts the client check into the recipient list
+# instead, which runs for each RCPT of each transaction.
+pfc -P "$L/smtpd_delay_reject=no"
+snap "$B"
+D="simple, smtpd_delay_reject = no"
+check "$D: install --only clients=" pp_rc 0 "${S[@]}" --only clients=127.0.0.2/32
+check "$D: install says where the client check goes" \
+	said "smtpd_delay_reject = no: the client check goes into smtpd_recipient_restrictions"
+check "$D: client check in the recipient list" is "$L/smtpd_recipient_restrictions" \
+	"check_client_access,cidr:$PF_CONF/postsift_filter_clients.cidr"
+check "$D: client list untouched" eval "! has_param $L/smtpd_client_restrictions"
+check "$D: cidr table" grep -qx "127.0.0.2/32 FILTER postsift:dummy" "$PF_CONF/postsift_filter_clients.cidr"
+pf_wait_port "$PF_REINJECT_PORT" 10
+sleep 1
+check "$D: two transactions in one session from 127.0.0.2: sent" \
+	two_mails 127.0.0.2 dr1-sm@example.com dr2-sm@example.com rcpt@plain.example
+check "$D: both in one SMTP session (smtpd's log)" \
+	pf_log_wait 'disconnect from [^ ]*\[127\.0\.0\.2\] ehlo=1 mail=2 rcpt=2 data=2 ' 10
+check "$D: first transaction arrives" arrives dr1-sm@example.com
+check "$D: first transaction filtered (X-Virus-Scanned)" scanned dr1-sm@example.com
+check "$D: first transaction in the filter's log" logged dr1-sm@example.com "verdict=clean"
+check "$D: second transaction arrives" arrives dr2-sm@example.com
+check "$D: second transaction filtered (X-Virus-Scanned)" scanned dr2-sm@example.com
+check "$D: second transaction in the filter's log" logged dr2-sm@example.com "verdict=clean"
+outside "$D" dr-out-sm@example.com 127.0.0.1
+removed "$D" "$B"
+check "$D: the service's own setting is back" is "$L/smtpd_delay_reject" no
 pf_stop
 sink_stop
 
@@ -315,5 +387,58 @@ inside "spawn (domain)" someone@special.example
 inside_eicar "spawn (domain)" virus@special.example
 removed spawn "$B"
 check "spawn: the service's own setting is back" is "$L/smtpd_sender_restrictions" reject_non_fqdn_sender
+
+# ---------------------------------------------------------------- spawn, two services
+# The same instance again: a second inet smtpd, and both as listening
+# services (-l twice); the null sender selected (--only senders=<>) on
+# the first with the default access(5) key <>, on the second with the
+# smtpd_null_access_lookup_key it has of its own; a domain with a second
+# --only.
+P2=$(free_port)
+L2=127.0.0.1:$P2/inet
+pfc -M "$L2=127.0.0.1:$P2 inet n - n - - smtpd"
+pfc -P "$L2/smtpd_null_access_lookup_key=<MAILER-DAEMON>"
+pf_reload
+pf_wait_port "$P2" 10 || die "the second smtpd does not listen on $P2"
+snap "$B"
+FPORT=$(free_port)
+T="spawn, two services"
+check "$T: install -l PORT -l PORT2 --only senders=<> --only senders=DOMAIN" pp_rc 0 install spawn \
+	-c "$PF_CONF" -u "$FILTER_USER" -p "$PS_CONF" -b "$FILTER" -r "$PF_REINJECT_PORT" -P "$FPORT" \
+	-l "$PF_SMTP_PORT" -l "$P2" -m 4 --only 'senders=<>' --only=senders=both.example
+check "$T: install names both services" said "mail received by $L $L2 and selected by --only"
+check "$T: no content_filter on the first" eval "! has_param $L/content_filter"
+check "$T: no content_filter on the second" eval "! has_param $L2/content_filter"
+check "$T: sender check first on the first, its list kept" is "$L/smtpd_sender_restrictions" \
+	"check_sender_access,texthash:$PF_CONF/postsift_filter_senders,reject_non_fqdn_sender"
+check "$T: sender check on the second" is "$L2/smtpd_sender_restrictions" \
+	"check_sender_access,texthash:$PF_CONF/postsift_filter_senders"
+check "$T: sender table has the null sender key <>" \
+	eval "grep -qxF '<> FILTER scan:[127.0.0.1]:$FPORT' $PF_CONF/postsift_filter_senders"
+check "$T: sender table has the second service's null sender key" \
+	eval "grep -qxF '<MAILER-DAEMON> FILTER scan:[127.0.0.1]:$FPORT' $PF_CONF/postsift_filter_senders"
+check "$T: sender table has the domain" \
+	eval "grep -qxF 'both.example FILTER scan:[127.0.0.1]:$FPORT' $PF_CONF/postsift_filter_senders"
+check "$T: reinjection smtpd cannot FILTER again" reinject_clean
+check "$T: postfix check clean" clean_check
+pf_wait_port "$FPORT" 10
+pf_wait_port "$PF_REINJECT_PORT" 10
+sleep 1
+check "$T: postsift-postfix check finds nothing" pp_check_clean
+outside "$T (first)" out1-sp2@example.com
+inside "$T (first)" a@both.example
+TO_PORT=$P2
+outside "$T (second)" out2-sp2@example.com
+inside "$T (second)" b@both.example
+check "$T: null sender on the second: submitted" send_from 127.0.0.1 "$TESTROOT/clean.eml" "<>" null2-sp2@plain.example
+TO_PORT=
+check "$T: null sender on the first: submitted" send_from 127.0.0.1 "$TESTROOT/clean.eml" "<>" null1-sp2@plain.example
+for n in 1 2; do
+	check "$T: null sender ($n): arrives" wait_for 40 null_to "null$n-sp2@plain.example"
+	check "$T: null sender ($n): filtered (X-Virus-Scanned)" \
+		eval "grep -q '^X-Virus-Scanned: postsift ' \"\$(null_to null$n-sp2@plain.example)\""
+	check "$T: null sender ($n): in the filter's log" logged "" "to=<null$n-sp2@plain\.example>.*verdict=clean"
+done
+removed "$T" "$B"
 
 finish

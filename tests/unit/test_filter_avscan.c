@@ -131,24 +131,6 @@ static int entries(const char *dir)
   * The scripted clamd.
   */
 
-/* peer_read - exactly len bytes, or -1 */
-static int peer_read(int fd, void *buf, size_t len)
-{
-    char   *cp = buf;
-    ssize_t n;
-
-    while (len > 0) {
-        if ((n = read(fd, cp, len)) <= 0) {
-            if (n < 0 && errno == EINTR)
-                continue;
-            return -1;
-        }
-        cp += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* peer_reply - write a NUL-terminated reply */
 static void peer_reply(int fd, const char *text)
 {
@@ -168,7 +150,7 @@ static void peer_session(int fd, int mode)
     size_t  total = 0;
     uint32_t clen;
 
-    while (n < sizeof(cmd) - 1 && peer_read(fd, cmd + n, 1) == 0 && cmd[n] != 0)
+    while (n < sizeof(cmd) - 1 && ut_read_exact(fd, cmd + n, 1) == 0 && cmd[n] != 0)
         n++;
     cmd[n] = 0;
     vbuf_append(rec, cmd, n + 1);
@@ -176,7 +158,7 @@ static void peer_session(int fd, int mode)
         peer_reply(fd, "ClamAV 1.4.6/27000/Mon Nov 23 09:00:00 2026");
     } else if (strcmp(cmd, "zINSTREAM") == 0) {
         for (;;) {
-            if (peer_read(fd, hdr, 4) < 0)
+            if (ut_read_exact(fd, hdr, 4) < 0)
                 break;
             vbuf_append(rec, hdr, 4);
             clen = ((uint32_t)hdr[0] << 24) | ((uint32_t)hdr[1] << 16)
@@ -188,7 +170,7 @@ static void peer_session(int fd, int mode)
                 break;
             }
             data = mymalloc(clen);
-            if (peer_read(fd, data, clen) < 0) {
+            if (ut_read_exact(fd, data, clen) < 0) {
                 myfree(data);
                 break;
             }

@@ -9,6 +9,7 @@
 #ifndef POSTSIFT_UNITTEST_H
 #define POSTSIFT_UNITTEST_H
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,25 @@ static const char *ut_name = "unit";
     waitpid(ut_pid, &ut_st, 0); \
     UT_CHECK(WIFEXITED(ut_st) && WEXITSTATUS(ut_st) == 75, "%s: no fatal exit 75", (what)); \
     } while (0)
+
+/* ut_read_exact - exactly len bytes from fd (EINTR retried), for the
+ * scripted peers; 0, or -1 on EOF or error */
+static inline int ut_read_exact(int fd, void *buf, size_t len)
+{
+    char   *cp = buf;
+    ssize_t n;
+
+    while (len > 0) {
+        if ((n = read(fd, cp, len)) <= 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            return -1;
+        }
+        cp += (size_t)n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
 
 static inline int ut_done(void)
 {
