@@ -7,12 +7,14 @@
 # and no other. Where the harm shows quickly, the mail flow shows it: a
 # content_filter or a FILTER table on the reinjection smtpd and a global
 # content_filter with sendmail reinjection loop (postsift defers the
-# message: "mail forwarding loop"); without null_sender= the filter is
-# told the null sender is MAILER-DAEMON; flag D with a recipient limit above 1 defers
-# multi-recipient mail; a pipe time limit below pipe_deadline kills a
-# hanging filter ("Command time limit exceeded"); XFORWARD not authorized
-# loses the client; a FILTER table with smtpd_proxy_filter is ignored; a
-# filter that is down leaves mail deferred in the queue.
+# message: "mail forwarding loop"); header checks on the reinjection
+# smtpd act a second time (a PREPEND twice); without null_sender= the
+# filter is told the null sender is MAILER-DAEMON; flag D with a
+# recipient limit above 1 defers multi-recipient mail; a pipe time limit
+# below pipe_deadline kills a hanging filter ("Command time limit
+# exceeded"); XFORWARD not authorized loses the client; a FILTER table
+# with smtpd_proxy_filter is ignored; a filter that is down leaves mail
+# deferred in the queue. t32_check_harm has more findings and harms.
 
 . "$(dirname "$0")/checklib.sh"
 
@@ -50,13 +52,25 @@ drain
 printf '127.0.0.0/8 OK\n' > "$PF_DIR/filter.cidr"
 clean "reinject access table without FILTER"
 
-# 2. header checks active on the reinjection smtpd
+# 2. header checks active on the reinjection smtpd: they act twice
 reinstall simple
-printf '/^X-Never-Seen:/ WARN\n' > "$PF_DIR/header_checks"
-pfc -e "header_checks=regexp:$PF_DIR/header_checks"
+printf '/^Subject:/ PREPEND X-Header-Checked: yes\n' > "$PF_DIR/header_checks"
+pfc -e "header_checks=regexp:$PF_DIR/header_checks"; reload
 clean "header_checks with no_header_body_checks on the reinjection smtpd"
-pfc -P "$R/receive_override_options=no_unknown_recipient_checks,no_milters"
+# header_count N - the delivered message has N X-Header-Checked lines
+header_count() { [ "$(grep -c '^X-Header-Checked: yes' "$(sink_messages | head -n 1)")" -eq "$1" ]; }
+check "header checks once: submitted" send_msg "$TESTROOT/clean.eml" sender@example.com rcpt@example.net
+check "header checks once: delivered" sink_wait 1 30
+check "header checks once: one PREPEND" header_count 1
+wait_queue_empty 20
+drain
+pfc -P "$R/receive_override_options=no_unknown_recipient_checks,no_milters"; reload
 only "reinject header checks" reinject-header-body-checks
+check "header checks twice: submitted" send_msg "$TESTROOT/clean.eml" sender@example.com rcpt@example.net
+check "header checks twice: delivered" sink_wait 1 30
+check "header checks twice: the PREPEND is done twice" header_count 2
+wait_queue_empty 20
+drain
 
 # 2. milters active on the reinjection smtpd
 reinstall simple
