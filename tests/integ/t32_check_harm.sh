@@ -3,7 +3,8 @@
 # alone into a fresh install as t30_check does (check exits 1 and reports
 # that id only), with the harm it predicts shown by the mail flow where a
 # test can show it:
-#   simple:   the pipe's argv[0] missing (mail deferred, never bounced,
+#   simple:   flag O with a recipient limit above 1 (check only; t30
+#             shows the harm of D); the pipe's argv[0] missing (mail deferred, never bounced,
 #             thanks to the shipped pipe_delivery_status_filter); a broken
 #             postsift.conf (deferred); the reinjection smtpd removed
 #             (deferred, connection refused) or served by another daemon;
@@ -11,7 +12,9 @@
 #             (deferred: mail transport unavailable); "sendmail -t" as
 #             the pipe's reinjection (the envelope recipients are lost,
 #             the To: header's address gets the mail instead)
-#   advanced: no XFORWARD from the scan transport (the filter and the
+#   advanced: a filter port that greets 220 but refuses EHLO (check
+#             only: t30 shows a filter that is down); no XFORWARD from
+#             the scan transport (the filter and the
 #             reinjection smtpd never learn the queue id and client);
 #             no_address_mappings on the reinjection smtpd as well as on
 #             the listening one (a virtual alias is never applied: the
@@ -98,6 +101,12 @@ check "pipe command missing: submitted" send_msg "$TESTROOT/clean.eml" sender@ex
 check "pipe command missing: pipe(8) defers the message" pf_log_wait 'status=deferred' 30
 check "pipe command missing: waiting in the queue, not bounced" deferred_only
 drain
+
+# 7. flag O (X-Original-To) with a recipient limit above 1, as flag D
+# (t30_check shows the harm with D)
+reinstall simple
+pipe_cmd 's/flags=Rq/flags=ORq/'
+only "pipe flag O" pipe-recipient-limit
 
 # the filter's own configuration broken
 reinstall simple
@@ -192,6 +201,28 @@ check "no_address_mappings twice: the alias was never applied" \
 wait_queue_empty 20
 drain
 pfc -X virtual_alias_maps
+
+# 11. a filter port that greets but refuses EHLO
+reinstall advanced
+stop_daemon
+python3 -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
+while True:
+    c, a = s.accept()
+    try:
+        c.sendall(b"220 not quite a filter\r\n")
+        if c.recv(512):
+            c.sendall(b"502 5.5.1 EHLO not implemented\r\n")
+    except OSError:
+        pass
+    c.close()' "$FPORT" &
+SLOW=$!
+pf_wait_port "$FPORT" 10
+only "filter that refuses EHLO" filter-not-answering
+check "filter that refuses EHLO: the finding quotes the EHLO reply" grep -q 'EHLO reply: 502' "$PF_DIR/check.out"
+kill "$SLOW" 2>/dev/null; wait "$SLOW" 2>/dev/null; SLOW=
+start_daemon
 
 # 8. smtp_data_done_timeout shorter than the scan
 reinstall advanced
