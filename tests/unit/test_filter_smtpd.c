@@ -1003,7 +1003,8 @@ static INSPECTOR *gated_inspector;
 
 /* test_client_gave_up - a client that closes during the scan (its
  * data-done timeout) gets nothing handed on: it will send the message
- * again, and a copy relayed now would arrive twice */
+ * again, and a copy relayed now would arrive twice; a scan longer than
+ * our own smtpd_data_done_timeout gets 451 4.4.7 */
 static void test_client_gave_up(void)
 {
     char    path[sizeof(tmpdir) + 32];
@@ -1052,6 +1053,26 @@ static void test_client_gave_up(void)
     rec_load(&rec);
     UT_EQ_INT(rec.ndata, 1, "a client that waits: one message downstream");
     rec_free(&rec);
+
+    /* a scan that outlasts smtpd_data_done_timeout: 451 4.4.7 and the
+     * downstream transaction dropped, never a late hand-over */
+    set("smtpd_data_done_timeout=1s");
+    sess_open(&s, gated_inspector, "slow scan");
+    envelope(&s, "slow scan");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "slow scan DATA");
+    SEND(&s, "Subject: slow scan\r\n\r\nhello\r\n.\r\n");
+    sleep(2);
+    write_all(gate[1], "x", 1); /* the scan ends after the time allowed */
+    expect(&s, "451 4.4.7 Error: scanning took too long", "slow scan: 451 4.4.7");
+    sess_quit(&s, "slow scan");
+    set("smtpd_data_done_timeout=300s");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 0, "slow scan: nothing handed on");
+    UT_CHECK(strstr(vbuf_str(rec.cmds), "RSET\n") != NULL, "slow scan: downstream RSET");
+    rec_free(&rec);
+    UT_CHECK(log_has("smtpd_data_done_timeout (1s) passed before the hand-over"),
+             "slow scan: warning logged");
 
     inspector_close(gated_inspector);
     gated_inspector = NULL;
