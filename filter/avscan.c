@@ -97,6 +97,12 @@ struct AVSCAN {
   */
 
 /* avscan_clmsg - route libclamav's messages into our log */
+/* Set by avscan_clmsg when libclamav reports, during a scan, that it
+ * could not make a temporary file or directory: libclamav 1.x then
+ * returns CL_CLEAN for content it never looked at. One scan at a time
+ * per process, so a static is enough. */
+static char avscan_temp_trouble[256];
+
 static void avscan_clmsg(enum cl_msg severity, const char *fullmsg,
                          const char *text, void *context)
 {
@@ -115,6 +121,10 @@ static void avscan_clmsg(enum cl_msg severity, const char *fullmsg,
     msg_printable(buf, sizeof(buf), raw);
     switch (severity) {
     case CL_MSG_ERROR:
+        if (strcasestr(buf, "temp") != NULL && avscan_temp_trouble[0] == 0)
+            snprintf(avscan_temp_trouble, sizeof(avscan_temp_trouble), "%.*s",
+                     (int)sizeof(avscan_temp_trouble) - 1, buf);
+        /* FALLTHROUGH */
     case CL_MSG_WARN:
         msg_warn("libclamav: %s", buf);
         break;
@@ -354,6 +364,13 @@ static int avscan_clamav_open(AVSCAN *av, const char *dbdir, VBUF *err)
                             UINT32_MAX : var_clamav_max_scantime * 1000LL,
                             UINT32_MAX, err) < 0)
         return -1;
+    /* libclamav makes a directory for every scan and writes what it
+     * unpacks there: in our private spool_dir, not in the shared /tmp */
+    if ((ret = cl_engine_set_str(e, CL_ENGINE_TMPDIR, var_spool_dir)) != CL_SUCCESS) {
+        vbuf_sprintf(err, "libclamav: cannot set the temporary directory %s: %s",
+                     var_spool_dir, cl_strerror(ret));
+        return -1;
+    }
 
     if (dbdir && *dbdir) {
         if (avscan_load_dir(av, dbdir, err) < 0)
@@ -405,6 +422,11 @@ static int avscan_clamav_result(AVSCAN *av, cl_error_t ret, const char *name,
 
     switch (ret) {
     case CL_CLEAN:
+        if (avscan_temp_trouble[0]) {
+            /* "clean" without a working temporary directory means unscanned */
+            vbuf_sprintf(err, "libclamav: %s", avscan_temp_trouble);
+            return AV_ERROR;
+        }
         return AV_CLEAN;
     case CL_VIRUS:
         if (name == NULL)
@@ -929,6 +951,7 @@ int avscan_scan_fd(AVSCAN *av, int fd, VBUF *virname, VBUF *err)
     /* libclamav scans from offset 0 but leaves the offset at 0: restore it */
     pos = lseek(fd, 0, SEEK_CUR);
     found = vbuf_alloc(1024);
+    avscan_temp_trouble[0] = 0;
     ret = cl_scandesc_callback(fd, NULL, &name, &scanned, av->engine, &av->options, found);
     result = avscan_clamav_result(av, ret, name, found, virname, err);
     vbuf_free(found);
@@ -958,6 +981,7 @@ int avscan_scan_mem(AVSCAN *av, const void *buf, size_t len, VBUF *virname, VBUF
         return AV_ERROR;
     }
     found = vbuf_alloc(1024);
+    avscan_temp_trouble[0] = 0;
     ret = cl_scanmap_callback(map, NULL, &name, &scanned, av->engine, &av->options, found);
     cl_fmap_close(map);
     result = avscan_clamav_result(av, ret, name, found, virname, err);

@@ -417,6 +417,31 @@ static void test_clamav_bundled(void)
     } else {
         printf("note: zip not available, encrypted archive check skipped\n");
     }
+
+    /* libclamav's temporary files go to spool_dir, never to $TMPDIR; when
+     * it cannot make them it says "clean" for what it never saw: that
+     * must come out as an error */
+    {
+        char    moved[sizeof(tmpdir) + 32];
+        const char *old_tmp = getenv("TMPDIR");
+
+        setenv("TMPDIR", "/nonexistent/postsift-tmp", 1);
+        UT_EQ_INT(avscan_scan_mem(av, eicar, strlen(eicar), vn, err), AV_VIRUS,
+                  "eicar with $TMPDIR unusable: spool_dir is used");
+        snprintf(moved, sizeof(moved), "%s/spool.moved", tmpdir);
+        UT_CHECK(rename(var_spool_dir, moved) == 0, "move spool_dir away: %s", strerror(errno));
+        UT_EQ_INT(avscan_scan_mem(av, eicar, strlen(eicar), vn, err), AV_ERROR,
+                  "eicar without a temporary directory: an error, never clean");
+        UT_CHECK(strstr(vbuf_str(err), "emporary") != NULL, "the error says why: \"%s\"",
+                 vbuf_str(err));
+        UT_CHECK(rename(moved, var_spool_dir) == 0, "move spool_dir back: %s", strerror(errno));
+        UT_EQ_INT(avscan_scan_mem(av, eicar, strlen(eicar), vn, err), AV_VIRUS,
+                  "eicar with spool_dir back");
+        if (old_tmp)
+            setenv("TMPDIR", old_tmp, 1);
+        else
+            unsetenv("TMPDIR");
+    }
     avscan_close(av);
 
     /* limits: a part larger than clamav_max_filesize */
