@@ -586,6 +586,25 @@ ps_daemon_start() {
 	_ps_daemons+=("$DPID")
 }
 
+# ps_advanced_daemon LABEL WORKERS - on the current instance (made, not
+# started): postsift.conf for the daemon on a free port (FPORT) with
+# WORKERS workers, Postfix started, "postsift-postfix install advanced"
+# (checked), the daemon started as root (pid in DAEMON; it drops to the
+# filter user) and listening (checked). The daemon reads only
+# postsift.conf: smtpd_listen and reinject_target as install prints them.
+ps_advanced_daemon() {
+	FPORT=$(free_port) || die "no free port"
+	ps_conf "smtpd_listen=127.0.0.1:$FPORT" "smtpd_workers=$2" "smtpd_pid_file=$PF_DIR/ps/daemon.pid"
+	pf_start
+	check "$1: install advanced" "$TOP/scripts/postsift-postfix" install advanced -c "$PF_CONF" \
+		-p "$PS_CONF" -b "$BUILD_DIR/bin/postsift-filter" -r "$PF_REINJECT_PORT" -P "$FPORT" \
+		-l "$PF_SMTP_PORT"
+	ps_daemon_start daemon
+	DAEMON=$DPID
+	check "$1: the daemon listens" pf_wait_port "$FPORT" 15
+	pf_wait_port "$PF_REINJECT_PORT" 10
+}
+
 # ps_daemon_stop PID [TIMEOUT] - SIGTERM a daemon of ps_daemon_start
 # (unless it has exited already), wait up to TIMEOUT (5) seconds for it to
 # drain, then SIGKILL it and its workers; reap it and return its exit status

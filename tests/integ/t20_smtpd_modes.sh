@@ -175,15 +175,7 @@ check "before-queue: remove" "$PP" remove -c "$PF_CONF"
 # as install advanced prints them. Started as root, it drops to postsift.
 pf_new ad
 sink_start
-FPORT=$(free_port)
-ps_conf "smtpd_listen=127.0.0.1:$FPORT" smtpd_workers=2 "smtpd_pid_file=$PF_DIR/ps/daemon.pid"
-pf_start
-check "advanced: install" "$PP" install advanced -c "$PF_CONF" -p "$PS_CONF" -b "$FILTER" \
-	-r "$PF_REINJECT_PORT" -P "$FPORT" -l "$PF_SMTP_PORT"
-ps_daemon_start daemon
-DAEMON=$DPID
-check "advanced: the daemon listens" pf_wait_port "$FPORT" 15
-pf_wait_port "$PF_REINJECT_PORT" 10
+ps_advanced_daemon advanced 2
 check "advanced clean: submitted" send_msg "$TESTROOT/clean.eml" sender@example.com rcpt@example.net
 check "advanced clean: arrives" sink_wait 1 40
 check "advanced clean: identical but for the added headers" same_but_headers "$TESTROOT/clean.eml" "$(sink_messages | head -n 1)"

@@ -461,15 +461,7 @@ note "reference round: $((SECONDS - t0))s"
 # reinject_target as install advanced prints them), started as root.
 t0=$SECONDS
 setup_instance dmn
-FPORT=$(free_port)
-ps_conf "smtpd_listen=127.0.0.1:$FPORT" smtpd_workers=2 "smtpd_pid_file=$PF_DIR/ps/daemon.pid"
-pf_start
-check "daemon: install advanced" "$PP" install advanced -c "$PF_CONF" -p "$PS_CONF" -b "$FILTER" \
-	-r "$PF_REINJECT_PORT" -P "$FPORT" -l "$PF_SMTP_PORT"
-ps_daemon_start daemon
-DAEMON=$DPID
-check "daemon: listens" pf_wait_port "$FPORT" 15
-pf_wait_port "$PF_REINJECT_PORT" 10
+ps_advanced_daemon daemon 2
 run_round dmn "daemon"
 ps_daemon_stop "$DAEMON"
 note "daemon round: $((SECONDS - t0))s"

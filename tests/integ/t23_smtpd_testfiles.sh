@@ -195,15 +195,7 @@ after_queue_round() {
 t0=$SECONDS
 pf_new dmn
 sink_start
-FPORT=$(free_port)
-ps_conf "smtpd_listen=127.0.0.1:$FPORT" smtpd_workers=4 "smtpd_pid_file=$PF_DIR/ps/daemon.pid"
-pf_start
-check "daemon: install advanced" "$PP" install advanced -c "$PF_CONF" -p "$PS_CONF" -b "$FILTER" \
-	-r "$PF_REINJECT_PORT" -P "$FPORT" -l "$PF_SMTP_PORT"
-ps_daemon_start daemon
-DAEMON=$DPID
-check "daemon: listens" pf_wait_port "$FPORT" 15
-pf_wait_port "$PF_REINJECT_PORT" 10
+ps_advanced_daemon daemon 4
 after_queue_round dmn "daemon (libclamav)"
 ps_daemon_stop "$DAEMON"
 note "daemon round: $((SECONDS - t0))s"
