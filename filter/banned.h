@@ -6,15 +6,29 @@
  * optional), banned_double_extensions (name the finding when a banned
  * extension hides behind another one, invoice.pdf.exe), banned_names
  * (shell patterns, case-insensitive) and banned_types (libmagic MIME
- * types, exact; while the list is not empty, application/x-dosexec and
- * application/x-*executable* are banned too). Names are compared the way
- * Windows opens them: trailing dots and white space dropped, an NTFS
- * "::$DATA" stream suffix dropped, directories ignored.
+ * types, case-insensitive, exact or shell patterns such as
+ * application/x-*executable*). While banned_types is not empty, native
+ * executable code is banned too, whatever the list says: every name
+ * file(1) has used for Windows PE and MS-DOS executables, ELF
+ * executables and shared objects, and Mach-O binaries (see banned.c).
+ *
+ * Names are compared the way Windows opens them: trailing dots and white
+ * space dropped, an NTFS "::$DATA" stream suffix dropped, directories
+ * ignored. Names of any length are compared whole; details quote at most
+ * BANNED_SHOWN_MAX bytes of a name, its start and its end, made printable.
  */
 #ifndef POSTSIFT_BANNED_H
 #define POSTSIFT_BANNED_H
 
 #include "lib/vbuf.h"
+
+#define BANNED_SHOWN_MAX 256    /* bytes of a name quoted in a detail */
+
+/* banned_settings_check - validate banned_extensions and banned_types;
+ * -1 with "banned_types: why" in err. Call it at start-up and before a
+ * reload, beside action_check(): banned_init() drops an invalid entry
+ * with a warning, it cannot refuse it. */
+int banned_settings_check(VBUF *err);
 
 /* banned_init - parse the banned_* settings (again after a reload) */
 void banned_init(void);
@@ -31,6 +45,10 @@ int banned_name(const char *name, VBUF *detail);
  * 'banned type application/x-executable in "report.txt"' in detail (name
  * may be NULL or empty) */
 int banned_type(const char *type, const char *name, VBUF *detail);
+
+/* banned_type_rule - the banned_types entry (or built-in executable
+ * rule) that bans a type, NULL when none does; for logs and tests */
+const char *banned_type_rule(const char *type);
 
 /* banned_check - banned_name, then banned_type */
 int banned_check(const char *name, const char *type, VBUF *detail);

@@ -8,6 +8,15 @@
  * processes; gzip or zip data is still recognised as such). When libmagic
  * fails on one input the type is "application/octet-stream" and a warning
  * is logged; failing to load the database is a broken environment.
+ *
+ * A few formats whose telling structure is not at the start are
+ * recognised here as well, with a bounded number of small reads (see
+ * filetype.c): Windows Installer packages and patches by the class of
+ * their root storage, wherever the directory lies ("application/x-msi"),
+ * Apple UDIF images and fixed VHDs by their 512-byte trailer
+ * ("application/x-apple-diskimage", "application/x-virtualbox-vhd"), and
+ * VHDX images, which libmagic names without a MIME type
+ * ("application/x-virtualbox-vhdx").
  */
 #ifndef POSTSIFT_FILETYPE_H
 #define POSTSIFT_FILETYPE_H
@@ -24,9 +33,9 @@ typedef struct FILETYPE FILETYPE;
 /* filetype_open - load the magic database; NULL with why in err */
 FILETYPE *filetype_open(VBUF *err);
 
-/* filetype_buffer - MIME type of bytes in memory (only the first
- * FILETYPE_BYTES_MAX are looked at); the string belongs to ft and is valid
- * until the next call */
+/* filetype_buffer - MIME type of bytes in memory (libmagic looks at the
+ * first FILETYPE_BYTES_MAX; the trailer checks at the real end); the
+ * string belongs to ft and is valid until the next call */
 const char *filetype_buffer(FILETYPE *ft, const void *buf, size_t len);
 
 /* filetype_fd - the same for a file, read from offset 0 with pread, so
