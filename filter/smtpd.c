@@ -12,13 +12,25 @@
  * what to do, as in pipe mode; pass and tag stream the spool to the
  * downstream and return its final reply. Our own failures are always
  * 4xx: mail is never refused or lost because of us.
+ *
+ * Bounds on the client, in Postfix's spirit: smtpd_junk_command_limit
+ * (NOOP, RSET and the like), SMTPD_ERROR_MAX errors, a session deadline,
+ * XFORWARD only from smtpd_authorized_xforward_hosts (the socket's own
+ * peer address), BDAT chunks and input behind a refused DATA never read
+ * as commands.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +59,8 @@ volatile sig_atomic_t smtpd_shutdown;
 #define SMTPD_ORCPT_MAX     500         /* RFC 3461 */
 #define SMTPD_TEXT_MAX      300         /* message details in our replies */
 #define SMTPD_REPLY_CAP     (SMTP_LINE_MAX * (SMTP_REPLY_MAX + 1))
+#define SMTPD_QUIT_GRACE    2           /* seconds: a close this soon after the
+                                         * dot, behind a QUIT, is no give-up */
 
  /*
   * XFORWARD attributes, in smtpcli's order.
@@ -72,6 +86,10 @@ typedef struct SMTPD_STATE {
     VBUF   *line;               /* the command line */
     VBUF   *out;                /* one reply being built */
     int     errors;             /* protocol errors so far */
+    int     junk;               /* commands that did no work (NOOP, RSET...) */
+    int     helos;              /* HELO and EHLO commands so far */
+    int     xforward_ok;        /* the client may send XFORWARD */
+    struct timespec start;      /* of the session, for its deadline */
     int     quit;               /* end the session after this command */
     const char *where;          /* the last command, for logs */
     char   *helo;
@@ -87,6 +105,7 @@ typedef struct SMTPD_STATE {
     int     tx_lost;            /* the downstream went away mid-transaction */
     struct timespec mail_time;
     struct timespec dot_time;   /* the client's final dot */
+    int     eof_at_dot;         /* the client had closed its side by then */
     /* the downstream */
     SMTPCLI *cli;
     int     loop;               /* -1 unknown, 0 no, 1 reinject_target is us */
@@ -167,6 +186,132 @@ static int xtext_decode(VBUF *out, const char *s)
 }
 
  /*
+  * Who may send XFORWARD: smtpd_authorized_xforward_hosts.
+  */
+
+typedef struct SMTPD_IP {
+    int     family;             /* AF_INET or AF_INET6 */
+    unsigned char bytes[16];
+} SMTPD_IP;
+
+/* smtpd_ip_parse - a numeric address (IPv6 perhaps in brackets; an
+ * IPv4-mapped IPv6 address becomes IPv4); -1 when it is none */
+static int smtpd_ip_parse(const char *text, size_t len, SMTPD_IP *ip)
+{
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    char    buf[INET6_ADDRSTRLEN + 8];
+
+    if (len >= 2 && text[0] == '[' && text[len - 1] == ']') {
+        text++;
+        len -= 2;
+    }
+    if (len == 0 || len >= sizeof(buf))
+        return -1;
+    memcpy(buf, text, len);
+    buf[len] = 0;
+    memset(ip, 0, sizeof(*ip));
+    if (inet_pton(AF_INET, buf, ip->bytes) == 1) {
+        ip->family = AF_INET;
+    } else if (inet_pton(AF_INET6, buf, ip->bytes) == 1) {
+        ip->family = AF_INET6;
+        if (memcmp(ip->bytes, mapped, sizeof(mapped)) == 0) {
+            memmove(ip->bytes, ip->bytes + 12, 4);
+            memset(ip->bytes + 4, 0, 12);
+            ip->family = AF_INET;
+        }
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+/* smtpd_host_match - addr matches an entry of list; warn: log the
+ * entries that are not addresses or networks */
+static int smtpd_host_match(const char *list, const char *addr, int warn)
+{
+    SMTPD_IP want, net;
+    const char *p = list ? list : "", *slash;
+    size_t  len, alen;
+    long    bits;
+    int     full, i, match = 0;
+    char    entry[80];
+
+    alen = strcspn(addr, "%");          /* no IPv6 scope */
+    if (smtpd_ip_parse(addr, alen, &want) < 0)
+        return 0;
+    for (; *p && !match; p += len) {
+        p += strspn(p, ", \t\r\n");
+        if ((len = strcspn(p, ", \t\r\n")) == 0)
+            break;
+        slash = memchr(p, '/', len);
+        bits = -1;
+        if (slash) {
+            char   *e;
+
+            errno = 0;
+            bits = strtol(slash + 1, &e, 10);
+            if (e != p + len || e == slash + 1 || !isdigit((unsigned char)slash[1]) || errno)
+                bits = -2;
+        }
+        if (bits == -2 || smtpd_ip_parse(p, slash ? (size_t)(slash - p) : len, &net) < 0
+            || bits > (net.family == AF_INET ? 32 : 128)) {
+            if (warn)
+                msg_warn("smtpd_authorized_xforward_hosts: ignoring \"%s\": not a numeric "
+                         "address or network", smtpd_clean(entry, sizeof(entry), p,
+                                                           len < 64 ? len : 64));
+            continue;
+        }
+        if (net.family != want.family)
+            continue;
+        if (bits < 0)
+            bits = net.family == AF_INET ? 32 : 128;
+        full = (int)bits / 8;
+        if (memcmp(want.bytes, net.bytes, (size_t)full) != 0)
+            continue;
+        i = (int)bits % 8;
+        if (i && ((want.bytes[full] ^ net.bytes[full]) & (0xff << (8 - i)) & 0xff))
+            continue;
+        match = 1;
+    }
+    return match;
+}
+
+/* smtpd_host_listed - addr matches an entry of list */
+int smtpd_host_listed(const char *list, const char *addr)
+{
+    return smtpd_host_match(list, addr, 1);
+}
+
+/* smtpd_xforward_authorized - the client on fd may send XFORWARD: the
+ * address of a TCP client; a UNIX-domain client, or input that is not a
+ * socket, counts as the loopback address (as Postfix counts it) */
+static int smtpd_xforward_authorized(int fd)
+{
+    const char *list = var_smtpd_authorized_xforward_hosts;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    char    host[NI_MAXHOST];
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+        if (errno != ENOTSOCK) {
+            msg_warn("smtpd: getsockname: %s: XFORWARD refused", strerror(errno));
+            return 0;
+        }
+        ss.ss_family = AF_UNIX;
+    }
+    if (ss.ss_family == AF_UNIX)
+        return smtpd_host_match(list, "127.0.0.1", 1) || smtpd_host_match(list, "::1", 0);
+    if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
+        return 0;
+    len = sizeof(ss);
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0
+        || getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), NULL, 0,
+                       NI_NUMERICHOST) != 0)
+        return 0;                       /* gone already, or no address */
+    return smtpd_host_listed(list, host);
+}
+
+ /*
   * Replies to the client. They are buffered and flushed when the client
   * has nothing more pipelined for us (smtpd_read_line) or when it must
   * see them before it goes on (354).
@@ -206,6 +351,28 @@ static void smtpd_error(SMTPD_STATE *st, const char *fmt, ...)
     va_start(ap, fmt);
     smtpd_vreply(st, fmt, ap);
     va_end(ap);
+}
+
+/* smtpd_junk - a command that did no work (NOOP, RSET, ...): past
+ * smtpd_junk_command_limit of them, each one is an error too, as in
+ * Postfix; the count starts again after each completed transaction */
+static void smtpd_junk(SMTPD_STATE *st)
+{
+    if (++st->junk > var_smtpd_junk_command_limit)
+        st->errors++;
+}
+
+/* smtpd_time_left - whole seconds (rounded up) before the session
+ * deadline, 0 when it has passed */
+static int smtpd_time_left(const SMTPD_STATE *st)
+{
+    double  left = (double)var_smtpd_session_deadline - smtpd_elapsed(&st->start);
+
+    if (left <= 0)
+        return 0;
+    if (left >= INT_MAX)
+        return INT_MAX;
+    return (int)left + (left > (int)left);
 }
 
 /* smtpd_flush - send the buffered replies */
@@ -296,15 +463,33 @@ static int smtpd_pending(const SMTPD_STATE *st)
     return st->ioff < st->ilen || netio_pending(st->io) > 0;
 }
 
+/* smtpd_deadline_passed - smtpd_session_deadline ran out: 421, end */
+static void smtpd_deadline_passed(SMTPD_STATE *st)
+{
+    msg_info("session deadline (%lds) exceeded after %s from %s%s", var_smtpd_session_deadline,
+             st->where, st->peer && st->peer->addr ? st->peer->addr : "unknown",
+             st->in_mail ? ": transaction abandoned, nothing handed on" : "");
+    netio_set_deadline(st->io, 0);
+    smtpd_reply(st, "421 4.4.2 %s Error: session deadline exceeded, closing connection",
+                smtpd_hostname());
+    (void)netio_flush(st->io);
+    st->quit = 1;
+}
+
 /* smtpd_input_lost - log why input ended, answer a timeout */
 static void smtpd_input_lost(SMTPD_STATE *st)
 {
     const char *client = st->peer && st->peer->addr ? st->peer->addr : "unknown";
 
+    /* the 421 goes out whatever deadline ran out (smtpd_timeout still
+     * bounds the write) */
+    netio_set_deadline(st->io, 0);
     if (netio_errkind(st->io) == NETIO_INTR) {
         smtpd_reply(st, "421 4.3.2 %s Service shutting down, closing connection",
                     smtpd_hostname());
         (void)netio_flush(st->io);
+    } else if (netio_errkind(st->io) == NETIO_TIMEOUT && smtpd_time_left(st) == 0) {
+        smtpd_deadline_passed(st);
     } else if (netio_errkind(st->io) == NETIO_TIMEOUT) {
         msg_info("timeout after %s from %s", st->where, client);
         smtpd_reply(st, "421 4.4.2 %s Error: timeout exceeded", smtpd_hostname());
@@ -323,8 +508,12 @@ static int smtpd_read_line(SMTPD_STATE *st)
     char   *p, *nl;
     size_t  take;
 
+    /* replies already made (a 250 for a message handed on) go out even
+     * when the session deadline has passed; reading must end by then */
+    netio_set_deadline(st->io, 0);
     if (!smtpd_pending(st) && smtpd_flush(st) < 0)
         return -1;
+    netio_set_deadline(st->io, smtpd_time_left(st) > 0 ? smtpd_time_left(st) : 1);
     vbuf_reset(st->line);
     for (;;) {
         if (st->ioff == st->ilen && smtpd_fill(st) <= 0)
@@ -350,6 +539,52 @@ static int smtpd_read_line(SMTPD_STATE *st)
         return 0;
     }
     return 1;
+}
+
+/* smtpd_readable_now - input (or EOF) waits in the kernel, no waiting */
+static int smtpd_readable_now(const SMTPD_STATE *st)
+{
+    struct pollfd pfd = {.fd = netio_fd(st->io), .events = POLLIN};
+
+    return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
+/* smtpd_input_waiting - the client has sent bytes we have not used yet
+ * (buffered, or in the kernel); EOF alone does not count */
+static int smtpd_input_waiting(const SMTPD_STATE *st)
+{
+    char    c;
+
+    if (smtpd_pending(st))
+        return 1;
+    if (!smtpd_readable_now(st))
+        return 0;
+    /* readable: data, or only EOF (a socket tells; anything else is
+     * taken as data) */
+    return recv(netio_fd(st->io), &c, 1, MSG_PEEK | MSG_DONTWAIT) != 0;
+}
+
+/* smtpd_quit_pipelined - the client's unread input, as far as it has
+ * arrived, holds a whole QUIT command line (Postfix's smtp(8) sends QUIT
+ * right behind the final dot) */
+static int smtpd_quit_pipelined(SMTPD_STATE *st)
+{
+    const char *p, *nl, *end;
+    size_t  len;
+
+    /* take in what is there, without waiting */
+    while (st->ilen - st->ioff < sizeof(st->ibuf)
+           && (netio_pending(st->io) > 0 || smtpd_readable_now(st)))
+        if (smtpd_fill(st) <= 0)
+            break;
+    end = st->ibuf + st->ilen;
+    for (p = st->ibuf + st->ioff; p < end && (nl = memchr(p, '\n', (size_t)(end - p))); p = nl + 1) {
+        for (len = (size_t)(nl - p); len > 0 && (p[len - 1] == '\r' || p[len - 1] == ' '); len--)
+            /* void */ ;
+        if (len == 4 && strncasecmp(p, "QUIT", 4) == 0)
+            return 1;
+    }
+    return 0;
 }
 
  /*
@@ -798,9 +1033,14 @@ static void smtpd_act(SMTPD_STATE *st, int fd, long long size, int oversize)
 
     /* A client that gave up waiting (its data-done timeout) will send the
      * message again: handing this copy on would deliver it twice. Postfix
-     * may have pipelined QUIT after the dot: unread input does not mean
-     * that the client is still there. */
-    if (netio_peer_gone(st->io)) {
+     * pipelines QUIT after the dot, so unread input (even a QUIT) does not
+     * mean that the client is still there. But a client that sent QUIT
+     * and closed its side at once (shutdown after its last write, as a
+     * script does) waits for the replies: its close came with the data,
+     * or too soon after the dot to be a timeout. */
+    if (netio_peer_gone(st->io)
+        && !(smtpd_quit_pipelined(st)
+             && (st->eof_at_dot || smtpd_elapsed(&st->dot_time) < SMTPD_QUIT_GRACE))) {
         msg_warn("%s: the client closed the connection during the scan: message not "
                  "handed on (the client will send it again)", qid ? qid : "NOQUEUE");
         vbuf_strcpy(why, "client gone before the hand-over");
@@ -1025,6 +1265,9 @@ static void cmd_helo_common(SMTPD_STATE *st, char *args, int ehlo)
         smtpd_error(st, "501 5.5.4 Syntax: %s hostname", ehlo ? "EHLO" : "HELO");
         return;
     }
+    /* one greeting is all a client needs (no STARTTLS here) */
+    if (st->helos++ > 0)
+        smtpd_junk(st);
     smtpd_tx_reset(st, 1);
     smtpd_replace(&st->helo, smtpd_clean(buf, sizeof(buf), args, sizeof(buf) - 1));
     if (!ehlo) {
@@ -1040,8 +1283,12 @@ static void cmd_helo_common(SMTPD_STATE *st, char *args, int ehlo)
     smtpd_reply(st, "250-8BITMIME");
     smtpd_reply(st, "250-SMTPUTF8");
     smtpd_reply(st, "250-DSN");
-    smtpd_reply(st, "250-ENHANCEDSTATUSCODES");
-    smtpd_reply(st, "250 XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE");
+    if (st->xforward_ok) {
+        smtpd_reply(st, "250-ENHANCEDSTATUSCODES");
+        smtpd_reply(st, "250 XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE");
+    } else {
+        smtpd_reply(st, "250 ENHANCEDSTATUSCODES");
+    }
 }
 
 static void cmd_helo(SMTPD_STATE *st, char *args)
@@ -1062,6 +1309,10 @@ static void cmd_xforward(SMTPD_STATE *st, char *args)
     VBUF   *dec = vbuf_alloc(SMTPD_XF_MAX * 3 + 1);
     int     i, seen = 0;
 
+    if (!st->xforward_ok) {
+        smtpd_error(st, "550 5.7.0 Error: insufficient authorization");
+        goto out;
+    }
     if (st->in_mail) {
         smtpd_error(st, "503 5.5.1 Error: MAIL transaction in progress");
         goto out;
@@ -1099,6 +1350,9 @@ static void cmd_xforward(SMTPD_STATE *st, char *args)
         vals[i] = mystrdup(vbuf_str(dec));
         seen = 1;
     }
+    /* Postfix sends one or two before each MAIL: as junk, they are free
+     * as long as transactions get done */
+    smtpd_junk(st);
     if (seen) {
         for (i = 0; i < XF_COUNT; i++) {
             if (vals[i]) {
@@ -1223,6 +1477,9 @@ static void cmd_mail(SMTPD_STATE *st, char *args)
         st->in_mail = 1;
         smtpd_relay_reply(st, &r, code);
     } else {
+        /* a 3xx to MAIL: that connection is out of step, never reuse it */
+        if (code / 100 == 3 && st->cli)
+            smtpd_drop_cli(st);
         if (code <= 0 || code / 100 == 3)
             smtpd_reply(st, "451 4.4.1 Error: cannot relay to the downstream: %s",
                         smtpd_clean(buf, sizeof(buf), smtpd_one_line(&r), 500));
@@ -1267,6 +1524,7 @@ static void cmd_rcpt(SMTPD_STATE *st, char *args)
         return;
     }
     if (st->nrcpt >= SMTPD_RCPT_MAX) {
+        smtpd_junk(st);
         smtpd_reply(st, "452 4.5.3 Error: too many recipients");
         return;
     }
@@ -1303,6 +1561,7 @@ static void cmd_rcpt(SMTPD_STATE *st, char *args)
         }
     }
     if (st->tx_lost || st->cli == NULL) {
+        smtpd_junk(st);
         smtpd_reply(st, "451 4.4.1 Error: connection to the downstream lost, try again later");
         goto out;
     }
@@ -1342,6 +1601,21 @@ static void cmd_rcpt(SMTPD_STATE *st, char *args)
     vbuf_free(dec);
 }
 
+/* smtpd_data_sync - after DATA was refused: input behind DATA is a
+ * message the client sent without waiting for 354 (RFC 2920 forbids
+ * it); read as commands it could start a transaction of its own, so
+ * the session ends instead */
+static void smtpd_data_sync(SMTPD_STATE *st)
+{
+    if (st->quit || !smtpd_input_waiting(st))
+        return;
+    msg_info("improper command pipelining after DATA from %s",
+             st->peer && st->peer->addr ? st->peer->addr : "unknown");
+    smtpd_reply(st, "421 4.5.0 %s Error: SMTP protocol synchronization, closing connection",
+                smtpd_hostname());
+    st->quit = 1;
+}
+
 /* cmd_data - receive, decide, act */
 static void cmd_data(SMTPD_STATE *st, char *args)
 {
@@ -1349,22 +1623,26 @@ static void cmd_data(SMTPD_STATE *st, char *args)
     DATA_RX rx;
     ACTION  oa;
     size_t  used;
-    int     fd, end = 0;
+    int     fd, end = 0, limit;
 
     if (*args) {
         smtpd_error(st, "501 5.5.4 Syntax: DATA");
+        smtpd_data_sync(st);
         return;
     }
     if (!st->in_mail) {
         smtpd_error(st, "503 5.5.1 Error: need RCPT command");
+        smtpd_data_sync(st);
         return;
     }
     if (st->nrcpt == 0) {
         smtpd_error(st, "554 5.5.1 Error: no valid recipients");
+        smtpd_data_sync(st);
         return;
     }
     if (st->tx_lost || st->cli == NULL) {
         smtpd_reply(st, "451 4.4.1 Error: connection to the downstream lost, try again later");
+        smtpd_data_sync(st);
         return;
     }
     err = vbuf_alloc(4096);
@@ -1372,6 +1650,7 @@ static void cmd_data(SMTPD_STATE *st, char *args)
         msg_warn("%s", vbuf_str(err));
         smtpd_reply(st, "451 4.3.0 Error: cannot create a spool file, try again later");
         vbuf_free(err);
+        smtpd_data_sync(st);
         return;
     }
     smtpd_reply(st, "354 End data with <CR><LF>.<CR><LF>");
@@ -1390,7 +1669,11 @@ static void cmd_data(SMTPD_STATE *st, char *args)
     rx.keep_oversize = oa == ACTION_PASS || oa == ACTION_TAG || oa == ACTION_QUARANTINE;
     rx.limit = var_message_size_limit;
     rx.obuf = mymalloc(SMTPD_OBUF);
-    netio_set_deadline(st->io, (int)var_smtpd_data_deadline);
+    /* smtpd_data_deadline, or what is left of smtpd_session_deadline */
+    limit = (int)var_smtpd_data_deadline;
+    if (smtpd_time_left(st) < limit)
+        limit = smtpd_time_left(st) > 0 ? smtpd_time_left(st) : 1;
+    netio_set_deadline(st->io, limit);
     while (!end) {
         if (st->ioff == st->ilen && smtpd_fill(st) <= 0)
             break;
@@ -1399,6 +1682,8 @@ static void cmd_data(SMTPD_STATE *st, char *args)
     }
     netio_set_deadline(st->io, 0);
     clock_gettime(CLOCK_MONOTONIC, &st->dot_time);
+    /* closed together with the data: not a client that gave up waiting */
+    st->eof_at_dot = end && netio_peer_gone(st->io);
     myfree(rx.obuf);
     if (msg_verbose)
         msg_debug("DATA: %lld bytes, end %d, state %s", rx.size, end, data_state_names[rx.state]);
@@ -1416,6 +1701,12 @@ static void cmd_data(SMTPD_STATE *st, char *args)
     } else {
         smtpd_act(st, fd, rx.size, rx.oversize);
     }
+    if (end) {
+        /* a whole message is work, not junk: forgive what came before
+         * (Postfix does so after each message it receives) */
+        st->junk = 0;
+        st->errors = 0;
+    }
     close(fd);
     vbuf_free(err);
     smtpd_tx_reset(st, 0);
@@ -1428,6 +1719,7 @@ static void cmd_rset(SMTPD_STATE *st, char *args)
         smtpd_error(st, "501 5.5.4 Syntax: RSET");
         return;
     }
+    smtpd_junk(st);
     smtpd_tx_reset(st, 1);
     smtpd_reply(st, "250 2.0.0 Ok");
 }
@@ -1436,6 +1728,7 @@ static void cmd_rset(SMTPD_STATE *st, char *args)
 static void cmd_noop(SMTPD_STATE *st, char *args)
 {
     (void)args;
+    smtpd_junk(st);
     smtpd_reply(st, "250 2.0.0 Ok");
 }
 
@@ -1447,7 +1740,30 @@ static void cmd_quit(SMTPD_STATE *st, char *args)
     st->quit = 1;
 }
 
-/* cmd_refused - what we cannot relay (STARTTLS, AUTH, BDAT, ...) */
+/* cmd_bdat - CHUNKING is not offered, so BDAT is refused; but the chunk
+ * that follows it is skipped, so that its bytes (perhaps a message with
+ * SMTP commands in it) are never taken for commands */
+static void cmd_bdat(SMTPD_STATE *st, char *args)
+{
+    size_t  n = strspn(args, "0123456789"), take;
+    long long size;
+
+    if (n > 0 && n <= 18 && (args[n] == 0 || args[n] == ' ')) {
+        for (size = strtoll(args, NULL, 10); size > 0; size -= (long long)take) {
+            if (st->ioff == st->ilen && smtpd_fill(st) <= 0) {
+                smtpd_input_lost(st);
+                return;
+            }
+            take = st->ilen - st->ioff;
+            if ((long long)take > size)
+                take = (size_t)size;
+            st->ioff += take;
+        }
+    }
+    smtpd_error(st, "502 5.5.1 Error: command not implemented");
+}
+
+/* cmd_refused - what we cannot relay (STARTTLS, AUTH, ...) */
 static void cmd_refused(SMTPD_STATE *st, char *args)
 {
     (void)args;
@@ -1471,7 +1787,7 @@ static const SMTPD_CMD smtpd_cmd_table[] = {
     {"QUIT", cmd_quit},
     {"STARTTLS", cmd_refused},
     {"AUTH", cmd_refused},
-    {"BDAT", cmd_refused},
+    {"BDAT", cmd_bdat},
     {"VRFY", cmd_refused},
     {"EXPN", cmd_refused},
     {"ETRN", cmd_refused},
@@ -1544,12 +1860,18 @@ void smtpd_session(int rfd, int wfd, const SMTPD_PEER *peer, INSPECTOR *in,
     st->where = "CONNECT";
     st->loop = -1;
     clock_gettime(CLOCK_MONOTONIC, &st->mail_time);
+    st->start = st->mail_time;
+    st->xforward_ok = smtpd_xforward_authorized(rfd);
 
     smtpd_reply(st, "220 %s ESMTP postsift", smtpd_hostname());
     while (!st->quit) {
         if (st->errors >= SMTPD_ERROR_MAX) {
             msg_info("too many errors after %s from %s", st->where, client);
             smtpd_reply(st, "421 4.7.0 %s Error: too many errors", smtpd_hostname());
+            break;
+        }
+        if (smtpd_time_left(st) == 0) {
+            smtpd_deadline_passed(st);
             break;
         }
         /* Outside a transaction a shutdown need not wait for the client's
@@ -1572,6 +1894,7 @@ void smtpd_session(int rfd, int wfd, const SMTPD_PEER *peer, INSPECTOR *in,
         }
         smtpd_command(st);
     }
+    netio_set_deadline(st->io, 0);
     (void)netio_flush(st->io);
 
     smtpd_tx_reset(st, 0);

@@ -28,13 +28,24 @@ typedef struct SMTPD_PEER {
 } SMTPD_PEER;
 
 /* smtpd_session - serve one SMTP session on rfd/wfd until QUIT, EOF, a
- * timeout, too many errors or shutdown. in may be NULL (the scanner could
- * not be set up; open_err says why): every message then gets
- * error_action. rfd and wfd stay open (the session works on duplicates):
- * the caller closes them. Never writes to stderr (under spawn(8) it is
- * the socket). smtpd_shutdown is looked at when a command arrives, so a
- * client that sends nothing keeps the session until smtpd_timeout. */
+ * timeout, smtpd_session_deadline, too many errors or shutdown. in may be
+ * NULL (the scanner could not be set up; open_err says why): every
+ * message then gets error_action. rfd and wfd stay open (the session
+ * works on duplicates): the caller closes them. Never writes to stderr
+ * (under spawn(8) it is the socket). Outside a transaction a shutdown
+ * ends the session at once (421), inside one after it. peer is for the
+ * logs only: who may send XFORWARD is decided from rfd itself (its
+ * getpeername() address for TCP; a UNIX-domain socket, or a descriptor
+ * that is no socket, counts as the loopback address), so a caller need
+ * pass nothing more. */
 void smtpd_session(int rfd, int wfd, const SMTPD_PEER *peer, INSPECTOR *in,
                    const char *open_err);
+
+/* smtpd_host_listed - addr (numeric IPv4 or IPv6; an IPv4-mapped IPv6
+ * address counts as IPv4) matches an entry of list: numeric addresses
+ * and networks (addr/bits, IPv6 perhaps in brackets) separated by commas
+ * or white space, as smtpd_authorized_xforward_hosts. An entry that is
+ * neither never matches and is logged with a warning. */
+int smtpd_host_listed(const char *list, const char *addr);
 
 #endif

@@ -40,12 +40,15 @@ char *var_scanner;
 char *var_sendmail_config_directory;
 char *var_sendmail_path;
 char *var_smtp_helo_name;
+char *var_smtpd_authorized_xforward_hosts;
+long  var_smtpd_junk_command_limit;
 char *var_smtpd_listen;
 long  var_smtpd_timeout;
 long  var_smtpd_data_deadline;
 long  var_smtpd_data_done_timeout;
 long  var_smtpd_workers;
 long  var_smtpd_max_sessions;
+long  var_smtpd_session_deadline;
 char *var_smtpd_pid_file;
 long  var_signature_check_interval;
 char *var_spool_dir;
@@ -137,16 +140,23 @@ const CFG_PARAM config_params[] = {
      "how often the smtpd daemon checks the signature directory for changes"},
     {"smtp_helo_name", CFG_STR, "$myhostname", &var_smtp_helo_name, 0, 0,
      "EHLO name used when reinjecting by SMTP"},
+    {"smtpd_authorized_xforward_hosts", CFG_STR, "127.0.0.0/8, [::1]/128",
+     &var_smtpd_authorized_xforward_hosts, 0, 0,
+     "clients (numeric addresses and networks) that may send XFORWARD; a UNIX-domain client counts as loopback"},
     {"smtpd_data_deadline", CFG_TIME, "3600s", &var_smtpd_data_deadline, 1, 0,
      "time limit for a whole DATA phase from the client"},
     {"smtpd_data_done_timeout", CFG_TIME, "300s", &var_smtpd_data_done_timeout, 1, 0,
      "time limit from the client's final dot to our reply (scan and hand-over)"},
+    {"smtpd_junk_command_limit", CFG_INT, "100", &var_smtpd_junk_command_limit, 1, 0,
+     "NOOP, RSET, repeated HELO/EHLO and the like a client may send before each counts as an error"},
     {"smtpd_listen", CFG_STR, "127.0.0.1:10025", &var_smtpd_listen, 0, 0,
      "listen address(es) of the smtpd daemon"},
     {"smtpd_max_sessions", CFG_INT, "100", &var_smtpd_max_sessions, 1, 0,
      "sessions a daemon worker serves before it is replaced"},
     {"smtpd_pid_file", CFG_STR, "/run/postsift/postsift-filter.pid", &var_smtpd_pid_file, 0, 0,
      "pid file of the smtpd daemon"},
+    {"smtpd_session_deadline", CFG_TIME, "7200s", &var_smtpd_session_deadline, 1, 0,
+     "time limit for a whole SMTP session from the client; then 421 and close"},
     {"smtpd_timeout", CFG_TIME, "300s", &var_smtpd_timeout, 1, 0,
      "time limit for each SMTP command and data block from the client"},
     {"smtpd_workers", CFG_INT, "8", &var_smtpd_workers, 1, 1000,

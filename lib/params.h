@@ -55,6 +55,9 @@ extern long  var_smtpd_data_done_timeout; /* final dot to our reply, seconds */
 extern long  var_smtpd_workers;           /* daemon worker processes */
 extern long  var_smtpd_max_sessions;      /* sessions per worker before it is recycled */
 extern char *var_smtpd_pid_file;
+extern long  var_smtpd_junk_command_limit; /* NOOP, RSET... before each is an error */
+extern long  var_smtpd_session_deadline;  /* whole session, seconds */
+extern char *var_smtpd_authorized_xforward_hosts; /* who may send XFORWARD */
 extern long  var_signature_check_interval; /* seconds between cl_statchkdir checks */
 
 /* identity and logging */

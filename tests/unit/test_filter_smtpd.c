@@ -8,8 +8,11 @@
  * another child on a loopback port (reinject_target points at it): it
  * answers like the reinjection smtpd (550 for recipients containing
  * "reject", 451 after DATA for a message containing "TEMPFAIL-ME") and
+ * answers 354 to a MAIL from a sender containing "out-of-step") and
  * appends every command line and every DATA body, byte for byte, to a
- * record file that the tests read back. The scanner is libclamav with the
+ * record file that the tests read back. Sessions run over a socketpair
+ * (a UNIX-domain client) or, where the client's address matters, over a
+ * loopback TCP connection. The scanner is libclamav with the
  * bundled test signatures, as in test_filter_inspect.
  */
 #include <arpa/inet.h>
@@ -22,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include "filter/inspect.h"
 #include "filter/smtpd.h"
@@ -158,7 +162,10 @@ static void ds_session(int fd, int *nqueued)
                    || strncasecmp(vbuf_str(line), "RSET", 4) == 0) {
             ds_say(fd, "250 2.0.0 Ok\r\n");
         } else if (strncasecmp(vbuf_str(line), "MAIL", 4) == 0) {
-            ds_say(fd, "250 2.1.0 Ok\r\n");
+            if (strstr(vbuf_str(line), "out-of-step") != NULL)
+                ds_say(fd, "354 what?\r\n");
+            else
+                ds_say(fd, "250 2.1.0 Ok\r\n");
         } else if (strncasecmp(vbuf_str(line), "RCPT", 4) == 0) {
             if (strstr(vbuf_str(line), "reject") != NULL)
                 ds_say(fd, "550 5.1.1 <reject@example.net>: Recipient address rejected: "
@@ -382,29 +389,112 @@ static void on_usr1(int sig)
     smtpd_shutdown = 1;
 }
 
-/* sess_start - smtpd_session() in a child; the test holds the client end */
-static void sess_start(SESSION *s, INSPECTOR *in, const char *open_err)
+/* sess_start_fds - smtpd_session() in a child on srv; the test holds cli */
+static void sess_start_fds(SESSION *s, int srv, int cli, INSPECTOR *in, const char *open_err)
 {
     SMTPD_PEER peer = {"127.0.0.1", "4711"};
-    int     sv[2];
 
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
-        msg_fatal("socketpair: %s", strerror(errno));
     fflush(stdout);
     fflush(stderr);
     if ((s->pid = fork()) == 0) {
-        close(sv[0]);
+        close(cli);
         signal(SIGUSR1, on_usr1);
-        smtpd_session(sv[1], sv[1], &peer, in, open_err);
-        close(sv[1]);
+        smtpd_session(srv, srv, &peer, in, open_err);
+        close(srv);
         /* as spawn mode does; libclamav keeps pointers where LeakSanitizer
          * does not look, so an engine left open reads as a leak */
         inspector_close(inspector);
         exit(0);                /* exit, not _exit: LeakSanitizer checks */
     }
-    close(sv[1]);
-    s->fd = sv[0];
+    close(srv);
+    s->fd = cli;
     s->reply = vbuf_alloc(0);
+}
+
+/* sess_start - a session over a socketpair (a UNIX-domain client) */
+static void sess_start(SESSION *s, INSPECTOR *in, const char *open_err)
+{
+    int     sv[2];
+
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+        msg_fatal("socketpair: %s", strerror(errno));
+    sess_start_fds(s, sv[1], sv[0], in, open_err);
+}
+
+/* tcp_pair - a loopback TCP connection: the listener bound to laddr,
+ * the client connecting to caddr (both numeric; IPv6 or IPv4); -1 when
+ * this host cannot (no IPv6) */
+static int tcp_pair(const char *laddr, const char *caddr, int *srv, int *cli)
+{
+    struct sockaddr_storage ls, cs;
+    socklen_t llen, clen;
+    int     lfd, one = 1;
+
+    memset(&ls, 0, sizeof(ls));
+    memset(&cs, 0, sizeof(cs));
+    if (inet_pton(AF_INET, laddr, &((struct sockaddr_in *)&ls)->sin_addr) == 1) {
+        ls.ss_family = AF_INET;
+        llen = sizeof(struct sockaddr_in);
+    } else if (inet_pton(AF_INET6, laddr, &((struct sockaddr_in6 *)&ls)->sin6_addr) == 1) {
+        ls.ss_family = AF_INET6;
+        llen = sizeof(struct sockaddr_in6);
+    } else {
+        return -1;
+    }
+    if ((lfd = socket(ls.ss_family, SOCK_STREAM, 0)) < 0)
+        return -1;
+    if (ls.ss_family == AF_INET6)
+        (void)setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){0}, sizeof(int));
+    (void)setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(lfd, (struct sockaddr *)&ls, llen) < 0 || listen(lfd, 1) < 0
+        || getsockname(lfd, (struct sockaddr *)&ls, &llen) < 0) {
+        close(lfd);
+        return -1;
+    }
+    if (inet_pton(AF_INET, caddr, &((struct sockaddr_in *)&cs)->sin_addr) == 1) {
+        cs.ss_family = AF_INET;
+        clen = sizeof(struct sockaddr_in);
+    } else if (inet_pton(AF_INET6, caddr, &((struct sockaddr_in6 *)&cs)->sin6_addr) == 1) {
+        cs.ss_family = AF_INET6;
+        clen = sizeof(struct sockaddr_in6);
+    } else {
+        close(lfd);
+        return -1;
+    }
+    /* the same port, whatever the family */
+    ((struct sockaddr_in *)&cs)->sin_port = ((struct sockaddr_in *)&ls)->sin_port;
+    if ((*cli = socket(cs.ss_family, SOCK_STREAM, 0)) < 0) {
+        close(lfd);
+        return -1;
+    }
+    if (connect(*cli, (struct sockaddr *)&cs, clen) < 0
+        || (*srv = accept(lfd, NULL, NULL)) < 0) {
+        close(*cli);
+        close(lfd);
+        return -1;
+    }
+    close(lfd);
+    return 0;
+}
+
+/* sess_start_tcp - a session over loopback TCP; -1 when not possible */
+static int sess_start_tcp(SESSION *s, const char *laddr, const char *caddr, INSPECTOR *in)
+{
+    int     srv, cli;
+
+    if (tcp_pair(laddr, caddr, &srv, &cli) < 0)
+        return -1;
+    sess_start_fds(s, srv, cli, in, NULL);
+    return 0;
+}
+
+/* smtpd_test_elapsed - seconds since t */
+static double smtpd_test_elapsed(const struct timespec *t)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t->tv_sec) + (now.tv_nsec - t->tv_nsec) / 1e9;
 }
 
 /* sess_send - bytes to the server */
@@ -583,7 +673,7 @@ static void test_protocol(void)
     expect(&s, "502 5.5.1", "STARTTLS");
     SEND(&s, "AUTH PLAIN AGZvbwBiYXI=\r\n");
     expect(&s, "502 5.5.1", "AUTH");
-    SEND(&s, "BDAT 10 LAST\r\n");
+    SEND(&s, "BDAT 10 LAST\r\n0123456789");
     expect(&s, "502 5.5.1", "BDAT");
     SEND(&s, "FROBNICATE\r\n");
     expect(&s, "500 5.5.2", "unknown command");
@@ -1000,6 +1090,39 @@ static pid_t gated_clamd(const char *path, int gate)
 }
 
 static INSPECTOR *gated_inspector;
+static pid_t gated_pid;
+static int gate_fd[2];
+
+/* gated_start - the gated clamd, and an inspector that uses it */
+static void gated_start(void)
+{
+    char    path[sizeof(tmpdir) + 32];
+    VBUF   *err = vbuf_alloc(1024);
+
+    snprintf(path, sizeof(path), "%s/clamd.sock", tmpdir);
+    (void)unlink(path);
+    if (pipe(gate_fd) < 0)
+        msg_fatal("pipe: %s", strerror(errno));
+    gated_pid = gated_clamd(path, gate_fd[0]);
+    set("scanner=clamd:unix:%s", path);
+    if ((gated_inspector = inspector_open(err)) == NULL)
+        msg_fatal("inspector_open (clamd): %s", vbuf_str(err));
+    vbuf_free(err);
+}
+
+/* gated_stop - back to the in-process scanner */
+static void gated_stop(void)
+{
+    int     st;
+
+    inspector_close(gated_inspector);
+    gated_inspector = NULL;
+    set("scanner=clamav");
+    kill(gated_pid, SIGKILL);
+    waitpid(gated_pid, &st, 0);
+    close(gate_fd[0]);
+    close(gate_fd[1]);
+}
 
 /* test_client_gave_up - a client that closes during the scan (its
  * data-done timeout) gets nothing handed on: it will send the message
@@ -1007,30 +1130,22 @@ static INSPECTOR *gated_inspector;
  * our own smtpd_data_done_timeout gets 451 4.4.7 */
 static void test_client_gave_up(void)
 {
-    char    path[sizeof(tmpdir) + 32];
-    VBUF   *err = vbuf_alloc(1024);
     SESSION s;
     RECORD  rec;
-    int     gate[2], st;
-    pid_t   clamd;
 
-    snprintf(path, sizeof(path), "%s/clamd.sock", tmpdir);
-    if (pipe(gate) < 0)
-        msg_fatal("pipe: %s", strerror(errno));
-    clamd = gated_clamd(path, gate[0]);
-    set("scanner=clamd:unix:%s", path);
-    if ((gated_inspector = inspector_open(err)) == NULL)
-        msg_fatal("inspector_open (clamd): %s", vbuf_str(err));
-
+    gated_start();
     sess_open(&s, gated_inspector, "gave up");
     envelope(&s, "gave up");
     SEND(&s, "DATA\r\n");
     expect(&s, "354 ", "gave up DATA");
-    /* QUIT pipelined after the dot, as Postfix's smtp(8) does */
+    /* QUIT pipelined after the dot, as Postfix's smtp(8) does; it gives
+     * up only after waiting (its smtp_data_done_timeout), so well after
+     * the dot */
     SEND(&s, "Subject: slow scan\r\n\r\nhello\r\n.\r\nQUIT\r\n");
+    sleep(3);
     close(s.fd);                /* the client gives up while the scan runs */
     s.fd = -1;
-    write_all(gate[1], "x", 1); /* then the scan ends: clean */
+    write_all(gate_fd[1], "x", 1); /* then the scan ends: clean */
     sess_end(&s, "gave up");
     rec_load(&rec);
     UT_EQ_INT(rec.ndata, 0, "client gone during the scan: nothing handed on");
@@ -1040,7 +1155,7 @@ static void test_client_gave_up(void)
              "client gone: logged as deferred");
 
     /* the same scan, a client that waits */
-    write_all(gate[1], "x", 1);
+    write_all(gate_fd[1], "x", 1);
     sess_open(&s, gated_inspector, "waited");
     envelope(&s, "waited");
     SEND(&s, "DATA\r\n");
@@ -1063,7 +1178,7 @@ static void test_client_gave_up(void)
     expect(&s, "354 ", "slow scan DATA");
     SEND(&s, "Subject: slow scan\r\n\r\nhello\r\n.\r\n");
     sleep(2);
-    write_all(gate[1], "x", 1); /* the scan ends after the time allowed */
+    write_all(gate_fd[1], "x", 1); /* the scan ends after the time allowed */
     expect(&s, "451 4.4.7 Error: scanning took too long", "slow scan: 451 4.4.7");
     sess_quit(&s, "slow scan");
     set("smtpd_data_done_timeout=300s");
@@ -1073,15 +1188,66 @@ static void test_client_gave_up(void)
     rec_free(&rec);
     UT_CHECK(log_has("smtpd_data_done_timeout (1s) passed before the hand-over"),
              "slow scan: warning logged");
+    gated_stop();
+}
 
-    inspector_close(gated_inspector);
-    gated_inspector = NULL;
-    set("scanner=clamav");
-    kill(clamd, SIGKILL);
-    waitpid(clamd, &st, 0);
-    close(gate[0]);
-    close(gate[1]);
-    vbuf_free(err);
+/* test_half_close - a client that sends the dot and QUIT in one write
+ * and then shuts down its sending side still reads the replies: the
+ * message is handed on, 250, then 221; one that closes after the dot
+ * without QUIT is gone, as before */
+static void test_half_close(void)
+{
+    SESSION s;
+    RECORD  rec;
+
+    /* the scan in the process: the close arrives with the data */
+    sess_open(&s, inspector, "half close");
+    envelope(&s, "half close");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "half close DATA");
+    SEND(&s, "Subject: half close\r\n\r\nhello\r\n.\r\nQUIT\r\n");
+    shutdown(s.fd, SHUT_WR);
+    expect(&s, "250 2.0.0 Ok: queued as", "half close: handed on");
+    expect(&s, "221 2.0.0", "half close: QUIT answered");
+    sess_eof(&s, "half close");
+    sess_end(&s, "half close");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 1, "half close: one message downstream");
+    rec_free(&rec);
+
+    gated_start();
+    /* a scan that lasts: the close is seen only after it */
+    sess_open(&s, gated_inspector, "half close, slow scan");
+    envelope(&s, "half close, slow scan");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "half close, slow scan DATA");
+    SEND(&s, "Subject: half close\r\n\r\nhello\r\n.\r\nQUIT\r\n");
+    shutdown(s.fd, SHUT_WR);
+    usleep(500000);
+    write_all(gate_fd[1], "x", 1);
+    expect(&s, "250 2.0.0 Ok: queued as", "half close, slow scan: handed on");
+    expect(&s, "221 2.0.0", "half close, slow scan: QUIT answered");
+    sess_eof(&s, "half close, slow scan");
+    sess_end(&s, "half close, slow scan");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 1, "half close, slow scan: one message downstream");
+    rec_free(&rec);
+
+    /* the dot, no QUIT, and the client closes at once: gone */
+    sess_open(&s, gated_inspector, "closed without QUIT");
+    envelope(&s, "closed without QUIT");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "closed without QUIT DATA");
+    SEND(&s, "Subject: closed\r\n\r\nhello\r\n.\r\n");
+    shutdown(s.fd, SHUT_WR);
+    usleep(200000);
+    write_all(gate_fd[1], "x", 1);
+    UT_EQ_STR(sess_reply(&s), "", "closed without QUIT: no reply");
+    sess_end(&s, "closed without QUIT");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 0, "closed without QUIT: nothing handed on");
+    rec_free(&rec);
+    gated_stop();
 }
 
 /* test_session - several transactions, RSET, pipelining, one connection */
@@ -1255,6 +1421,377 @@ static void test_shutdown_idle(void)
     sess_end(&s, "shutdown idle");
 }
 
+/* replies_are - the next replies' last lines start with want[0], want[1]...
+ * (NULL-terminated); on a mismatch one failure is reported, 0 returned */
+static int replies_are(SESSION *s, const char *const *want)
+{
+    const char *r;
+
+    for (; *want; want++) {
+        r = sess_reply(s);
+        if (strncmp(last_line(r), *want, strlen(*want)) != 0) {
+            UT_CHECK(0, "got \"%s\", want \"%s...\"", r, *want);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* junk_run - n commands cmd (pipelined), each answered want; then the
+ * session must end with 421 4.7.0 */
+static void junk_run(SESSION *s, const char *cmd, const char *want, int n, const char *what)
+{
+    VBUF   *all = vbuf_alloc(0);
+    int     i, good = 0;
+
+    for (i = 0; i < n; i++)
+        vbuf_strcat(all, cmd);
+    sess_send(s, vbuf_str(all), vbuf_len(all));
+    for (i = 0; i < n; i++)
+        if (strncmp(last_line(sess_reply(s)), want, strlen(want)) == 0)
+            good++;
+    UT_EQ_INT(good, n, what);
+    expect(s, "421 4.7.0", what);
+    sess_eof(s, what);
+    sess_end(s, what);
+    vbuf_free(all);
+}
+
+/* test_junk - commands that do no work are answered, but only so many:
+ * past smtpd_junk_command_limit each is an error, and the error bound
+ * ends the session */
+static void test_junk(void)
+{
+    SESSION s;
+    VBUF   *cmd = vbuf_alloc(0);
+    int     i;
+
+    /* the default limit (100), then 20 errors */
+    sess_open(&s, inspector, "NOOP flood");
+    junk_run(&s, "NOOP\r\n", "250 2.0.0", 120, "NOOP flood");
+
+    set("smtpd_junk_command_limit=3");
+    sess_open(&s, inspector, "RSET flood");
+    junk_run(&s, "RSET\r\n", "250 2.0.0", 23, "RSET flood");
+    sess_open(&s, inspector, "EHLO again");     /* its first EHLO is free */
+    junk_run(&s, "EHLO upstream.test\r\n", "250 XFORWARD", 23, "EHLO again");
+    sess_open(&s, inspector, "HELO again");
+    junk_run(&s, "HELO upstream.test\r\n", "250 test.example", 23, "HELO again");
+    sess_open(&s, inspector, "XFORWARD flood");
+    junk_run(&s, "XFORWARD NAME=a.example\r\n", "250 2.0.0", 23, "XFORWARD flood");
+
+    /* recipients over the limit of 1000: 452, and junk */
+    sess_open(&s, inspector, "too many recipients");
+    vbuf_strcpy(cmd, "MAIL FROM:<sender@example.org>\r\n");
+    for (i = 0; i < 1000; i++)
+        vbuf_sprintf_append(cmd, "RCPT TO:<r%d@example.net>\r\n", i);
+    sess_send(&s, vbuf_str(cmd), vbuf_len(cmd));
+    expect(&s, "250 2.1.0", "too many recipients: MAIL");
+    for (i = 0; i < 1000; i++)
+        if (strncmp(sess_reply(&s), "250 2.1.5", 9) != 0)
+            break;
+    UT_EQ_INT(i, 1000, "too many recipients: 1000 accepted");
+    junk_run(&s, "RCPT TO:<more@example.net>\r\n", "452 4.5.3", 23, "too many recipients");
+    set("smtpd_junk_command_limit=100");
+    vbuf_free(cmd);
+}
+
+/* test_junk_reset - a completed transaction forgives the junk before it:
+ * a cached connection carrying 1000 messages, each after an RSET probe
+ * and two XFORWARD commands (Postfix's smtp(8)), keeps working; so does
+ * one whose messages are all rejected */
+static void test_junk_reset(void)
+{
+    SESSION s;
+    VBUF   *cmd = vbuf_alloc(0);
+    int     i, queued = 0, rejected = 0;
+
+    sess_open(&s, inspector, "junk reset");
+    for (i = 0; i < 1000; i++) {
+        vbuf_sprintf(cmd, "RSET\r\nXFORWARD NAME=mx.example.org ADDR=192.0.2.1 PORT=25\r\n"
+                     "XFORWARD PROTO=ESMTP HELO=mx.example.org IDENT=Q%d SOURCE=REMOTE\r\n"
+                     "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n", i);
+        sess_send(&s, vbuf_str(cmd), vbuf_len(cmd));
+        if (!replies_are(&s, (const char *[]) {"250 2.0.0", "250 2.0.0", "250 2.0.0",
+                                               "250 2.1.0", "250 2.1.5", "354 ", NULL}))
+            break;
+        SEND(&s, "Subject: one of many\r\n\r\nhello\r\n.\r\n");
+        if (!replies_are(&s, (const char *[]) {"250 2.0.0 Ok: queued as", NULL}))
+            break;
+        queued++;
+    }
+    UT_EQ_INT(queued, 1000, "junk reset: 1000 messages over one connection");
+    sess_quit(&s, "junk reset");
+
+    /* rejected messages complete their transactions too */
+    set("smtpd_junk_command_limit=3");
+    set("virus_action=reject");
+    sess_open(&s, inspector, "junk reset, rejected");
+    for (i = 0; i < 10; i++) {
+        SEND(&s, "RSET\r\nXFORWARD NAME=mx.example.org\r\nXFORWARD IDENT=Q1\r\n"
+             "MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n");
+        if (!replies_are(&s, (const char *[]) {"250 2.0.0", "250 2.0.0", "250 2.0.0",
+                                               "250 2.1.0", "250 2.1.5", "354 ", NULL}))
+            break;
+        SEND(&s, eicar_msg);
+        if (!replies_are(&s, (const char *[]) {"554 5.7.1", NULL}))
+            break;
+        rejected++;
+    }
+    UT_EQ_INT(rejected, 10, "junk reset: 10 rejected messages");
+    sess_quit(&s, "junk reset, rejected");
+    set("smtpd_junk_command_limit=100");
+    set("virus_action=quarantine");
+    vbuf_free(cmd);
+}
+
+/* test_deadline - smtpd_session_deadline: 421 4.4.2 at once between
+ * transactions, in one (nothing handed on), in DATA (nothing handed
+ * on); after the final dot the message is finished first */
+static void test_deadline(void)
+{
+    static const char want[] = "421 4.4.2 test.example Error: session deadline exceeded";
+    struct timespec t0;
+    SESSION s;
+    RECORD  rec;
+
+    /* the defaults leave room for a cached connection's last message */
+    UT_CHECK(strcmp(config_lookup("smtpd_session_deadline"), "7200s") == 0,
+             "smtpd_session_deadline default");
+    UT_CHECK(7200 >= 300 + var_smtpd_data_deadline + 600,
+             "default deadline: 300 s of reuse, a whole DATA and a data-done timeout fit");
+
+    set("smtpd_session_deadline=2s");
+    set("smtpd_timeout=60s");   /* so that only the deadline can end these */
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    sess_open(&s, inspector, "deadline idle");
+    expect(&s, want, "deadline idle: 421 without a command");
+    UT_CHECK(smtpd_test_elapsed(&t0) < 10, "deadline idle: on time");
+    sess_eof(&s, "deadline idle");
+    sess_end(&s, "deadline idle");
+
+    sess_open(&s, inspector, "deadline in a transaction");
+    envelope(&s, "deadline in a transaction");
+    expect(&s, want, "deadline in a transaction: 421");
+    sess_eof(&s, "deadline in a transaction");
+    sess_end(&s, "deadline in a transaction");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 0, "deadline in a transaction: nothing handed on");
+    UT_CHECK(strstr(vbuf_str(rec.cmds), "RCPT TO:<rcpt@example.net>\nQUIT\n") != NULL,
+             "deadline in a transaction: downstream transaction ended: %s", vbuf_str(rec.cmds));
+    rec_free(&rec);
+
+    sess_open(&s, inspector, "deadline in DATA");
+    envelope(&s, "deadline in DATA");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "deadline in DATA: 354");
+    SEND(&s, "Subject: slow\r\n\r\nhalf a mess");
+    expect(&s, want, "deadline in DATA: 421");
+    sess_eof(&s, "deadline in DATA");
+    sess_end(&s, "deadline in DATA");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 0, "deadline in DATA: nothing handed on");
+    rec_free(&rec);
+
+    /* the deadline passes during the scan: the message is finished */
+    gated_start();
+    sess_open(&s, gated_inspector, "deadline after the dot");
+    envelope(&s, "deadline after the dot");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "deadline after the dot: 354");
+    SEND(&s, "Subject: x\r\n\r\nscanned past the deadline\r\n.\r\n");
+    sleep(3);
+    write_all(gate_fd[1], "x", 1);
+    expect(&s, "250 2.0.0 Ok: queued as", "deadline after the dot: handed on, 250");
+    expect(&s, want, "deadline after the dot: then 421");
+    sess_eof(&s, "deadline after the dot");
+    sess_end(&s, "deadline after the dot");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 1, "deadline after the dot: one message");
+    rec_free(&rec);
+    gated_stop();
+
+    set("smtpd_session_deadline=7200s");
+    set("smtpd_timeout=20s");
+}
+
+/* xf_try - greeting, EHLO, XFORWARD: XFORWARD offered and accepted, or
+ * neither; QUIT */
+static void xf_try(SESSION *s, int want_ok, const char *what)
+{
+    const char *r;
+
+    rec_reset();
+    expect(s, "220 ", what);
+    SEND(s, "EHLO upstream.test\r\n");
+    r = sess_reply(s);
+    UT_CHECK(strncmp(r, "250-test.example\r\n", 18) == 0, "%s: EHLO: %s", what, r);
+    UT_CHECK((strstr(r, "XFORWARD") != NULL) == want_ok, "%s: XFORWARD %soffered: %s", what,
+             want_ok ? "" : "not ", r);
+    SEND(s, "XFORWARD NAME=spoofed.example ADDR=192.0.2.66\r\n");
+    expect(s, want_ok ? "250 2.0.0" : "550 5.7.0 Error: insufficient authorization", what);
+    sess_quit(s, what);
+}
+
+/* test_xforward_auth - XFORWARD only from smtpd_authorized_xforward_hosts */
+static void test_xforward_auth(void)
+{
+    static const struct {
+        const char *list, *addr;
+        int     want;
+    } table[] = {
+        {"127.0.0.0/8, [::1]/128", "127.0.0.1", 1},
+        {"127.0.0.0/8, [::1]/128", "127.1.2.3", 1},
+        {"127.0.0.0/8, [::1]/128", "::1", 1},
+        {"127.0.0.0/8, [::1]/128", "::ffff:127.0.0.1", 1},
+        {"127.0.0.0/8, [::1]/128", "192.0.2.1", 0},
+        {"127.0.0.0/8, [::1]/128", "::2", 0},
+        {"", "127.0.0.1", 0},
+        {"192.0.2.0/25", "192.0.2.127", 1},
+        {"192.0.2.0/25", "192.0.2.128", 0},
+        {"192.0.2.1", "192.0.2.1", 1},
+        {"192.0.2.1", "192.0.2.2", 0},
+        {"192.0.2.1\t198.51.100.0/24", "198.51.100.77", 1},
+        {"2001:db8::/32", "2001:db8:1::5", 1},
+        {"[2001:db8::]/33", "2001:db8:8000::1", 0},
+        {"::1", "::1", 1},
+        {"0.0.0.0/0", "203.0.113.9", 1},
+        {"0.0.0.0/0", "2001:db8::1", 0},
+        {"fe80::/10", "fe80::1%eth0", 1},
+        /* not numeric, bad bits: ignored, the rest still counts */
+        {"localhost, 127.0.0.1/33, 10.0.0.0/x, 10.0.0.0/, 192.0.2.9", "192.0.2.9", 1},
+        {"localhost", "127.0.0.1", 0},
+        {"127.0.0.1", "not-an-address", 0},
+    };
+    SESSION s;
+    RECORD  rec;
+    size_t  i;
+
+    for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+        UT_CHECK(smtpd_host_listed(table[i].list, table[i].addr) == table[i].want,
+                 "smtpd_host_listed(\"%s\", \"%s\") != %d", table[i].list, table[i].addr,
+                 table[i].want);
+
+    /* TCP from 127.0.0.1: the default allows it, a list without it not */
+    if (sess_start_tcp(&s, "127.0.0.1", "127.0.0.1", inspector) < 0)
+        msg_fatal("no loopback TCP connection");
+    xf_try(&s, 1, "TCP 127.0.0.1, default");
+    set("smtpd_authorized_xforward_hosts=192.0.2.0/24");
+    if (sess_start_tcp(&s, "127.0.0.1", "127.0.0.1", inspector) < 0)
+        msg_fatal("no loopback TCP connection");
+    xf_try(&s, 0, "TCP 127.0.0.1, not listed");
+
+    /* refused XFORWARD: nothing forwarded, the log names the real peer */
+    if (sess_start_tcp(&s, "127.0.0.1", "127.0.0.1", inspector) < 0)
+        msg_fatal("no loopback TCP connection");
+    expect(&s, "220 ", "refused XFORWARD, a message");
+    SEND(&s, "EHLO upstream.test\r\n");
+    expect(&s, "250 ENHANCEDSTATUSCODES", "refused XFORWARD: EHLO");
+    SEND(&s, "XFORWARD NAME=spoofed.example ADDR=192.0.2.66 IDENT=SPOOF1\r\n");
+    expect(&s, "550 5.7.0", "refused XFORWARD");
+    envelope(&s, "refused XFORWARD");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "refused XFORWARD: DATA");
+    SEND(&s, "Subject: x\r\n\r\nfrom a stranger\r\n.\r\n");
+    expect(&s, "250 2.0.0 Ok: queued as", "refused XFORWARD: message relayed");
+    sess_quit(&s, "refused XFORWARD");
+    rec_load(&rec);
+    UT_CHECK(strstr(vbuf_str(rec.cmds), "XFORWARD") == NULL, "refused XFORWARD: not forwarded: %s",
+             vbuf_str(rec.cmds));
+    rec_free(&rec);
+    UT_CHECK(!log_has("SPOOF1") && !log_has("spoofed.example"), "refused XFORWARD: not logged");
+
+    /* a UNIX-domain client counts as the loopback address */
+    sess_start(&s, inspector, NULL);
+    xf_try(&s, 0, "UNIX-domain, not listed");
+    set("smtpd_authorized_xforward_hosts=127.0.0.1");
+    sess_start(&s, inspector, NULL);
+    xf_try(&s, 1, "UNIX-domain, 127.0.0.1 listed");
+    set("smtpd_authorized_xforward_hosts=[::1]");
+    sess_start(&s, inspector, NULL);
+    xf_try(&s, 1, "UNIX-domain, ::1 listed");
+    set("smtpd_authorized_xforward_hosts=");
+    sess_start(&s, inspector, NULL);
+    xf_try(&s, 0, "UNIX-domain, empty list");
+
+    /* IPv6, and IPv4 through a dual-stack socket, where the host has it */
+    set("smtpd_authorized_xforward_hosts=127.0.0.0/8");
+    if (sess_start_tcp(&s, "::1", "::1", inspector) == 0)
+        xf_try(&s, 0, "TCP ::1, not listed");
+    else
+        msg_info("no IPv6 loopback: IPv6 cases not run");
+    if (sess_start_tcp(&s, "::", "127.0.0.1", inspector) == 0)
+        xf_try(&s, 1, "TCP ::ffff:127.0.0.1 counts as 127.0.0.1");
+    set("smtpd_authorized_xforward_hosts=127.0.0.0/8, [::1]/128");
+    if (sess_start_tcp(&s, "::1", "::1", inspector) == 0)
+        xf_try(&s, 1, "TCP ::1, default");
+}
+
+/* test_data_sync - a message sent behind a refused DATA, without waiting
+ * for 354, is never read as commands: the session ends */
+static void test_data_sync(void)
+{
+    SESSION s;
+    RECORD  rec;
+
+    sess_open(&s, inspector, "data sync");
+    SEND(&s, "MAIL FROM:<sender@example.org>\r\nRCPT TO:<reject@example.net>\r\nDATA\r\n"
+         "MAIL FROM:<evil@example.org>\r\nRCPT TO:<victim@example.net>\r\nDATA\r\n"
+         "Subject: smuggled\r\n\r\nhi\r\n.\r\nQUIT\r\n");
+    expect(&s, "250 2.1.0", "data sync: MAIL");
+    expect(&s, "550 5.1.1", "data sync: RCPT refused");
+    expect(&s, "554 5.5.1", "data sync: DATA refused");
+    expect(&s, "421 4.5.0", "data sync: the session ends");
+    sess_eof(&s, "data sync");
+    sess_end(&s, "data sync");
+    rec_load(&rec);
+    UT_CHECK(strstr(vbuf_str(rec.cmds), "evil") == NULL, "data sync: nothing smuggled: %s",
+             vbuf_str(rec.cmds));
+    UT_EQ_INT(rec.ndata, 0, "data sync: no message");
+    rec_free(&rec);
+}
+
+/* test_bdat - BDAT is refused and its chunk skipped: the commands in it
+ * are never run */
+static void test_bdat(void)
+{
+    static const char chunk[] = "MAIL FROM:<evil@example.org>\r\nRCPT TO:<victim@example.net>\r\n"
+        "DATA\r\nSubject: chunk\r\n\r\nhi\r\n.\r\n";
+    VBUF   *msg = vbuf_alloc(0);
+    SESSION s;
+    RECORD  rec;
+
+    sess_open(&s, inspector, "bdat");
+    vbuf_sprintf(msg, "BDAT %zu LAST\r\n%s", sizeof(chunk) - 1, chunk);
+    sess_send(&s, vbuf_str(msg), vbuf_len(msg));
+    expect(&s, "502 5.5.1", "bdat: refused");
+    SEND(&s, "NOOP\r\n");
+    expect(&s, "250 2.0.0 Ok", "bdat: the chunk skipped, in step");
+    sess_quit(&s, "bdat");
+    rec_load(&rec);
+    UT_EQ_INT(rec.nconnect, 0, "bdat: no command of the chunk relayed");
+    rec_free(&rec);
+    vbuf_free(msg);
+}
+
+/* test_mail_out_of_step - a downstream that answers MAIL with a 3xx is
+ * out of step: 451 4.4.1, and its connection is never used again */
+static void test_mail_out_of_step(void)
+{
+    SESSION s;
+    RECORD  rec;
+
+    sess_open(&s, inspector, "out of step");
+    SEND(&s, "MAIL FROM:<out-of-step@example.org>\r\n");
+    expect(&s, "451 4.4.1", "out of step: MAIL");
+    envelope(&s, "out of step: next MAIL");
+    sess_quit(&s, "out of step");
+    rec_load(&rec);
+    UT_EQ_INT(rec.nconnect, 2, "out of step: a new downstream connection");
+    rec_free(&rec);
+}
+
 int     main(int argc, char **argv)
 {
     VBUF   *err = vbuf_alloc(1024);
@@ -1302,6 +1839,7 @@ int     main(int argc, char **argv)
     test_downstream_gone();
     test_upstream_gone();
     test_client_gave_up();
+    test_half_close();
     test_session();
     test_no_recipients();
     test_no_scanner();
@@ -1309,6 +1847,13 @@ int     main(int argc, char **argv)
     test_oversize();
     test_shutdown();
     test_shutdown_idle();
+    test_junk();
+    test_junk_reset();
+    test_deadline();
+    test_xforward_auth();
+    test_data_sync();
+    test_bdat();
+    test_mail_out_of_step();
 
     kill(ds_pid, SIGKILL);
     waitpid(ds_pid, &st, 0);
