@@ -80,6 +80,7 @@ struct AVSCAN {
     char   *version;                    /* avscan_version() text */
     /* clamav */
     struct cl_engine *engine;
+    unsigned tmp_gen;                   /* the directory it uses (avscan_tmp.gen) */
     struct cl_scan_options options;
     unsigned int sigs;                  /* as cl_load() counted them */
     int     bundled;                    /* the bundled test signatures */
@@ -91,6 +92,100 @@ struct AVSCAN {
     int     nservers;
     int     version_known;              /* clamd answered VERSION */
 };
+
+ /*
+  * libclamav's temporary files. It makes a directory for every scan under
+  * CL_ENGINE_TMPDIR and writes what it decodes there; a process killed
+  * mid-scan (pipe_deadline, pipe(8)'s time limit) leaves it behind. So
+  * each process gives it a private directory of its own under spool_dir,
+  * locked for as long as the process lives (spool_private_dir), and
+  * removes, on its way in, those whose process is gone (spool_sweep).
+  * A daemon worker shares the master's engine: at its first scan it makes
+  * its own directory and points its copy of the engine there.
+  */
+#define AVSCAN_TMP_PREFIX   "clamtmp-"
+
+static struct {
+    pid_t   pid;                        /* the process that made it, or 0 */
+    int     fd;                         /* holds the lock */
+    char   *base;                       /* spool_dir it is in */
+    VBUF   *path;
+    unsigned gen;                       /* counts the directories made */
+    int     users;                      /* AVSCANs pointed at this one */
+} avscan_tmp = {0, -1, NULL, NULL, 0, 0};
+
+/* avscan_tmp_atexit - remove the directory when its process exits */
+static void avscan_tmp_atexit(void)
+{
+    avscan_tmpdir_remove();
+}
+
+/* avscan_tmpdir_remove - see avscan.h */
+void avscan_tmpdir_remove(void)
+{
+    if (avscan_tmp.pid != getpid() || avscan_tmp.fd < 0)
+        return;
+    spool_private_dir_remove(avscan_tmp.fd, vbuf_str(avscan_tmp.path));
+    avscan_tmp.fd = -1;
+    avscan_tmp.pid = 0;
+}
+
+/* avscan_tmpdir - see avscan.h */
+const char *avscan_tmpdir(void)
+{
+    return avscan_tmp.pid == getpid() ? vbuf_str(avscan_tmp.path) : NULL;
+}
+
+/* avscan_tmp_ready - this process has its directory, and av's engine
+ * uses it; -1 with why in err */
+static int avscan_tmp_ready(AVSCAN *av, VBUF *err)
+{
+    static int registered;
+    const char *base = var_spool_dir;
+    cl_error_t ret;
+    int     fd, n;
+
+    if (base == NULL || *base == 0)
+        return 0;                       /* no settings (some unit tests) */
+    if (avscan_tmp.pid != getpid() || strcmp(avscan_tmp.base, base) != 0) {
+        if (avscan_tmp.pid == getpid())
+            avscan_tmpdir_remove();     /* spool_dir changed (a reload) */
+        else if (avscan_tmp.fd >= 0)
+            (void)close(avscan_tmp.fd); /* the parent's: its lock stays with it */
+        avscan_tmp.fd = -1;
+        avscan_tmp.pid = 0;
+        if (avscan_tmp.path == NULL)
+            avscan_tmp.path = vbuf_alloc(PATH_MAX);
+        if (spool_dir_check(base, err) < 0
+            || (fd = spool_private_dir(base, AVSCAN_TMP_PREFIX, avscan_tmp.path, err)) < 0)
+            return -1;
+        avscan_tmp.fd = fd;
+        avscan_tmp.pid = getpid();
+        avscan_tmp.gen++;               /* every engine must be pointed here */
+        avscan_tmp.users = 0;
+        if (avscan_tmp.base)
+            myfree(avscan_tmp.base);
+        avscan_tmp.base = mystrdup(base);
+        if (!registered) {
+            atexit(avscan_tmp_atexit);
+            registered = 1;
+        }
+        if ((n = spool_sweep(base, AVSCAN_TMP_PREFIX)) > 0)
+            msg_info("removed %d scanner director%s left in %s by killed processes",
+                     n, n == 1 ? "y" : "ies", base);
+    }
+    if (av->tmp_gen != avscan_tmp.gen) {
+        if ((ret = cl_engine_set_str(av->engine, CL_ENGINE_TMPDIR,
+                                     vbuf_str(avscan_tmp.path))) != CL_SUCCESS) {
+            vbuf_sprintf(err, "libclamav: cannot set the temporary directory %s: %s",
+                         vbuf_str(avscan_tmp.path), cl_strerror(ret));
+            return -1;
+        }
+        av->tmp_gen = avscan_tmp.gen;
+        avscan_tmp.users++;
+    }
+    return 0;
+}
 
  /*
   * libclamav, once per process.
@@ -277,8 +372,12 @@ static int avscan_load_bundled(AVSCAN *av, VBUF *err)
     VBUF   *ndb = vbuf_alloc(PATH_MAX);
     int     ret = -1;
 
-    /* without settings (config_init not called) a private mkdtemp in /tmp */
-    if (base == NULL || *base == 0)
+    /* in this process's own directory, so that a kill meanwhile leaves
+     * nothing that the next process does not sweep; without settings
+     * (config_init not called) a private mkdtemp in /tmp */
+    if (avscan_tmpdir() != NULL)
+        base = avscan_tmpdir();
+    else if (base == NULL || *base == 0)
         base = "/tmp";
     else if (spool_dir_check(base, err) < 0)
         goto out;
@@ -365,12 +464,9 @@ static int avscan_clamav_open(AVSCAN *av, const char *dbdir, VBUF *err)
                             UINT32_MAX, err) < 0)
         return -1;
     /* libclamav makes a directory for every scan and writes what it
-     * unpacks there: in our private spool_dir, not in the shared /tmp */
-    if ((ret = cl_engine_set_str(e, CL_ENGINE_TMPDIR, var_spool_dir)) != CL_SUCCESS) {
-        vbuf_sprintf(err, "libclamav: cannot set the temporary directory %s: %s",
-                     var_spool_dir, cl_strerror(ret));
+     * unpacks there: in our own directory in spool_dir, not in /tmp */
+    if (avscan_tmp_ready(av, err) < 0)
         return -1;
-    }
 
     if (dbdir && *dbdir) {
         if (avscan_load_dir(av, dbdir, err) < 0)
@@ -948,6 +1044,8 @@ int avscan_scan_fd(AVSCAN *av, int fd, VBUF *virname, VBUF *err)
     vbuf_reset(err);
     if (av->kind == AVSCAN_CLAMD)
         return avscan_clamd_scan(av, fd, NULL, 0, virname, err);
+    if (avscan_tmp_ready(av, err) < 0)
+        return AV_ERROR;
     /* libclamav scans from offset 0 but leaves the offset at 0: restore it */
     pos = lseek(fd, 0, SEEK_CUR);
     found = vbuf_alloc(1024);
@@ -976,6 +1074,8 @@ int avscan_scan_mem(AVSCAN *av, const void *buf, size_t len, VBUF *virname, VBUF
         return avscan_clamd_scan(av, -1, buf, len, virname, err);
     if (len == 0)
         return AV_CLEAN;
+    if (avscan_tmp_ready(av, err) < 0)
+        return AV_ERROR;
     if ((map = cl_fmap_open_memory(buf, len)) == NULL) {
         vbuf_strcpy(err, "libclamav: cannot map the buffer");
         return AV_ERROR;
@@ -1025,6 +1125,13 @@ void avscan_close(AVSCAN *av)
         cl_statfree(&av->dbstat);
     if (av->engine)
         cl_engine_free(av->engine);
+    /* the last engine of this process pointed at its directory: nothing
+     * will scan there any more */
+    if (av->kind == AVSCAN_CLAMAV && av->tmp_gen != 0 && av->tmp_gen == avscan_tmp.gen
+        && avscan_tmp.pid == getpid() && --avscan_tmp.users <= 0) {
+        avscan_tmp.users = 0;
+        avscan_tmpdir_remove();
+    }
     for (i = 0; i < av->nservers; i++) {
         myfree(av->servers[i].name);
         if (av->servers[i].path)

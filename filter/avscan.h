@@ -52,6 +52,16 @@ int avscan_changed(AVSCAN *av);
 
 void avscan_close(AVSCAN *av);
 
+/* avscan_tmpdir - this process's own directory for libclamav's temporary
+ * files (spool_dir/clamtmp-RANDOM, locked while the process lives), or
+ * NULL when it has none. It is made by the first "clamav" avscan_open()
+ * of a process (or the first scan of a forked one) and removed when the
+ * last one is closed or the process exits. */
+const char *avscan_tmpdir(void);
+
+/* avscan_tmpdir_remove - remove it now (a daemon worker before _exit) */
+void avscan_tmpdir_remove(void);
+
 /* avscan_heuristic_unchecked - 1 when a detection name means "could not be
  * inspected" (Heuristics.Encrypted.*, Heuristics.Limits.Exceeded.*) rather
  * than malware */

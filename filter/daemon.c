@@ -59,6 +59,7 @@
 #include "lib/mymalloc.h"
 #include "lib/params.h"
 #include "lib/progstart.h"
+#include "lib/safefile.h"
 #include "lib/vbuf.h"
 
 #define DAEMON_BACKLOG      128
@@ -282,11 +283,21 @@ static void pid_mkdirs(const char *path, uid_t uid, gid_t gid, int chown_ok)
         saved = *cp;
         *cp = 0;
         if (stat(dir, &st) < 0) {
+            int     dfd;
+
             if (errno != ENOENT || mkdir(dir, 0755) < 0)
                 msg_fatal("smtpd_pid_file: cannot create directory %s: %s", dir, strerror(errno));
-            /* 0755 despite our umask: the pid file is for everyone to read */
-            if (chmod(dir, 0755) < 0 || (chown_ok && chown(dir, uid, gid) < 0))
+            /* 0755 despite our umask: the pid file is for everyone to read.
+             * Through a descriptor of the directory we just made, never by
+             * name: a name can be swapped for a symlink to /etc meanwhile. */
+            if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0
+                || fstat(dfd, &st) < 0)
+                msg_fatal("smtpd_pid_file: cannot open directory %s: %s", dir, strerror(errno));
+            if (st.st_uid != geteuid())
+                msg_fatal("smtpd_pid_file: directory %s was replaced while being set up", dir);
+            if (fchmod(dfd, 0755) < 0 || (chown_ok && fchown(dfd, uid, gid) < 0))
                 msg_fatal("smtpd_pid_file: cannot set up directory %s: %s", dir, strerror(errno));
+            (void)close(dfd);
         } else if (!S_ISDIR(st.st_mode)) {
             msg_fatal("smtpd_pid_file: %s is not a directory", dir);
         }
@@ -303,6 +314,8 @@ static void pid_take(const char *path, uid_t uid, gid_t gid, int chown_ok)
     char    buf[32];
     ssize_t n;
     VBUF   *abs = vbuf_alloc(PATH_MAX);
+    VBUF   *why;
+    int     created;
 
     if (*path == 0)
         msg_fatal("smtpd_pid_file is empty");
@@ -319,10 +332,15 @@ static void pid_take(const char *path, uid_t uid, gid_t gid, int chown_ok)
     vbuf_free(abs);
 
     pid_mkdirs(pid_path, uid, gid, chown_ok);
-    pid_fd = open(pid_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (pid_fd < 0)
-        msg_fatal("smtpd_pid_file: cannot open %s: %s", pid_path, strerror(errno));
-    (void)fchmod(pid_fd, 0644);
+    /* Root truncates and writes this file: only one that is what it seems
+     * (a hard link to /etc/shadow, or a symlink, is refused). */
+    why = vbuf_alloc(1024);
+    if ((pid_fd = safefile_open(pid_path, O_RDWR, 0644, uid, &created, why)) < 0)
+        msg_fatal("smtpd_pid_file %s: it %s", pid_path, vbuf_str(why));
+    vbuf_free(why);
+    /* 0644 despite our umask, for a file we made: for everyone to read */
+    if (created)
+        (void)fchmod(pid_fd, 0644);
     if (flock(pid_fd, LOCK_EX | LOCK_NB) < 0) {
         int     saved = errno;
 
@@ -630,6 +648,9 @@ PS_NORETURN static void worker_main(void)
     }
     msg_debug("worker done after %ld session(s)%s", sessions,
               worker_stop ? " (told to stop)" : "");
+    /* _exit() runs no atexit hook: libclamav's directory goes now (a
+     * worker killed instead leaves it to the next one's sweep) */
+    avscan_tmpdir_remove();
     _exit(0);
 }
 

@@ -5,155 +5,256 @@
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "filter/headers.h"
+#include "lib/mymalloc.h"
 #include "lib/spool.h"
 
-#define HEADERS_READ_MAX   (1024 * 1024)    /* header block we look at */
+#define HEADERS_CHUNK      65536            /* bytes read at a time */
 #define HEADERS_DETAIL_MAX 200              /* detail in X-Virus-Status */
 #define UNTRUSTED_PREFIX   "X-Untrusted-"
+#define OUR_TRACE          "postsift"       /* our X-Virus-Scanned value starts so */
 
-static const char *const headers_watched[] = {"X-Virus-Scanned", "X-Virus-Status", NULL};
+ /*
+  * The header block is read as a stream, one byte at a time through a
+  * small state machine, however long it is and wherever a header sits:
+  * memory stays at one read buffer. A header is recognised at the start
+  * of a line as one of the names below (any case), optional blanks, then
+  * ':'. A copy with renamed headers is made the same way: bytes go from
+  * the file to the copy in ranges, and the prefix is written just before
+  * each line that needs it.
+  */
+typedef struct HEADERS_NAME {
+    const char *name;
+    int     scanned;                /* an X-Virus-Scanned (else -Status) */
+    int     renamed;                /* already has our prefix */
+} HEADERS_NAME;
 
-/* headers_name_is - line starts with "name:" (optional white space before ':') */
-static const char *headers_name_is(const char *line, size_t len, const char *name)
+static const HEADERS_NAME headers_names[] = {
+    {"X-Virus-Scanned", 1, 0},
+    {"X-Virus-Status", 0, 0},
+    {UNTRUSTED_PREFIX "X-Virus-Scanned", 1, 1},
+    {UNTRUSTED_PREFIX "X-Virus-Status", 0, 1},
+};
+
+#define HEADERS_NNAMES  (sizeof(headers_names) / sizeof(headers_names[0]))
+#define HEADERS_ALL     ((1U << HEADERS_NNAMES) - 1)
+
+typedef enum HEADERS_STATE {
+    HS_BOL,                         /* at the start of a line */
+    HS_CR_BOL,                      /* a CR at the start of a line */
+    HS_NAME,                        /* in a name that may be watched */
+    HS_BLANKS,                      /* blanks after a watched name */
+    HS_VALUE_BLANKS,                /* blanks after "X-Virus-Scanned:" */
+    HS_VALUE,                       /* matching OUR_TRACE */
+    HS_SKIP,                        /* the rest of the line does not matter */
+    HS_END,                         /* the empty line: the body follows */
+} HEADERS_STATE;
+
+typedef struct HEADERS_WALK {
+    HEADERS_STATE state;
+    unsigned mask;                  /* names still matching in HS_NAME */
+    size_t  pos;                    /* bytes matched in HS_NAME, HS_VALUE */
+    int     found;                  /* the name matched (HS_BLANKS) */
+    off_t   line_start;             /* offset of the current line */
+} HEADERS_WALK;
+
+/* headers_copy_range - bytes [from, to) of fd appended to out */
+static int headers_copy_range(int fd, int out, off_t from, off_t to, char *buf)
 {
-    size_t n = strlen(name);
+    ssize_t n;
+    size_t  want;
 
-    if (len <= n || strncasecmp(line, name, n) != 0)
-        return NULL;
-    for (line += n, len -= n; len > 0 && (*line == ' ' || *line == '\t'); line++, len--)
-        /* skip */ ;
-    return (len > 0 && *line == ':') ? line + 1 : NULL;
+    while (from < to) {
+        want = (size_t)(to - from) < HEADERS_CHUNK ? (size_t)(to - from) : HEADERS_CHUNK;
+        n = pread(fd, buf, want, from);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO;                /* the file shrank under us */
+            return -1;
+        }
+        if (spool_write_all(out, buf, (size_t)n) < 0)
+            return -1;
+        from += n;
+    }
+    return 0;
 }
 
-/* headers_watched_at - index of the watched header this line starts, or -1 */
-static int headers_watched_at(const char *line, size_t len, int *ours, int *renamed)
+/* headers_match - narrow the name candidates by one more byte */
+static unsigned headers_match(unsigned mask, size_t pos, int ch)
 {
-    size_t plen = strlen(UNTRUSTED_PREFIX);
-    const char *value;
-    int i;
+    size_t  i;
 
-    *ours = *renamed = 0;
-    for (i = 0; headers_watched[i]; i++) {
-        if ((value = headers_name_is(line, len, headers_watched[i])) == NULL
-            && len > plen && strncasecmp(line, UNTRUSTED_PREFIX, plen) == 0
-            && (value = headers_name_is(line + plen, len - plen, headers_watched[i])) != NULL)
-            *renamed = 1;
-        if (value) {
-            while (*value == ' ' || *value == '\t')
-                value++;
-            *ours = (i == 0 && (size_t)(value - line) + 8 <= len
-                     && strncmp(value, "postsift", 8) == 0);
-            return i;
-        }
-    }
+    for (i = 0; i < HEADERS_NNAMES; i++)
+        if ((mask & (1U << i)) && (strlen(headers_names[i].name) <= pos
+                                   || tolower((unsigned char)headers_names[i].name[pos])
+                                   != tolower(ch)))
+            mask &= ~(1U << i);
+    return mask;
+}
+
+/* headers_complete - the candidate whose whole name is the pos bytes seen */
+static int headers_complete(unsigned mask, size_t pos)
+{
+    size_t  i;
+
+    for (i = 0; i < HEADERS_NNAMES; i++)
+        if ((mask & (1U << i)) && strlen(headers_names[i].name) == pos)
+            return (int)i;
     return -1;
 }
 
-/* headers_read - the first bytes of the message, up to the header end */
-static ssize_t headers_read(int fd, VBUF *buf, VBUF *err)
+/* headers_walk - stream the top-level header block of fd: count our trace
+ * headers and the ones to rename; with out >= 0, also write the whole
+ * message to out with those renamed. 0, or -1 with why in err. */
+static int headers_walk(int fd, HEADER_INFO *info, int out, VBUF *err)
 {
-    char chunk[16384];
-    off_t off = 0;
+    HEADERS_WALK w = {HS_BOL, 0, 0, -1, 0};
+    char   *buf = mymalloc(HEADERS_CHUNK);
+    char   *copybuf = out >= 0 ? mymalloc(HEADERS_CHUNK) : NULL;
+    const char *p, *end, *nl;
+    off_t   off = 0, copied = 0;
     ssize_t n;
+    size_t  step;
+    int     ch, ret = -1;
 
-    vbuf_reset(buf);
-    while (vbuf_len(buf) < HEADERS_READ_MAX) {
-        n = pread(fd, chunk, sizeof(chunk), off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
+    memset(info, 0, sizeof(*info));
+    while (w.state != HS_END) {
+        if ((n = pread(fd, buf, HEADERS_CHUNK, off)) < 0) {
+            if (errno == EINTR)
+                continue;
             vbuf_sprintf(err, "read spool file: %s", strerror(errno));
-            return -1;
+            goto done;
         }
         if (n == 0)
-            break;
-        (void)vbuf_append(buf, chunk, (size_t)n);
+            break;                          /* no body: all headers */
+        for (p = buf, end = buf + n; p < end && w.state != HS_END; p += step) {
+            ch = (unsigned char)*p;
+            step = 1;
+            if (ch == '\n' && w.state != HS_BOL && w.state != HS_CR_BOL) {
+                w.state = HS_BOL;
+                continue;
+            }
+            switch (w.state) {
+            case HS_BOL:
+                w.line_start = off + (p - buf);
+                if (ch == '\n') {
+                    w.state = HS_END;
+                } else if (ch == '\r') {
+                    w.state = HS_CR_BOL;
+                } else {
+                    w.state = HS_NAME;
+                    w.mask = HEADERS_ALL;
+                    w.pos = 0;
+                    step = 0;               /* this byte is the name's first */
+                }
+                break;
+            case HS_CR_BOL:
+                w.state = ch == '\n' ? HS_END : HS_SKIP;
+                break;
+            case HS_NAME:
+                if (ch == ' ' || ch == '\t' || ch == ':') {
+                    if ((w.found = headers_complete(w.mask, w.pos)) < 0) {
+                        w.state = HS_SKIP;
+                        break;
+                    }
+                    w.state = HS_BLANKS;
+                    step = 0;               /* look at it again as a blank or ':' */
+                    break;
+                }
+                w.mask = headers_match(w.mask, w.pos++, ch);
+                if (w.mask == 0)
+                    w.state = HS_SKIP;
+                break;
+            case HS_BLANKS:
+                if (ch == ' ' || ch == '\t')
+                    break;
+                if (ch != ':') {
+                    w.state = HS_SKIP;
+                    break;
+                }
+                /* A watched header. */
+                if (!headers_names[w.found].renamed) {
+                    info->foreign++;
+                    if (out >= 0) {
+                        if (headers_copy_range(fd, out, copied, w.line_start, copybuf) < 0
+                            || spool_write_all(out, UNTRUSTED_PREFIX,
+                                               strlen(UNTRUSTED_PREFIX)) < 0) {
+                            vbuf_sprintf(err, "cannot rewrite untrusted headers: %s",
+                                         strerror(errno));
+                            goto done;
+                        }
+                        copied = w.line_start;
+                    }
+                }
+                w.state = headers_names[w.found].scanned ? HS_VALUE_BLANKS : HS_SKIP;
+                break;
+            case HS_VALUE_BLANKS:
+                if (ch == ' ' || ch == '\t')
+                    break;
+                w.state = HS_VALUE;
+                w.pos = 0;
+                step = 0;
+                break;
+            case HS_VALUE:
+                if (ch != OUR_TRACE[w.pos]) {
+                    w.state = HS_SKIP;
+                } else if (++w.pos == strlen(OUR_TRACE)) {
+                    info->our_trace++;
+                    w.state = HS_SKIP;
+                }
+                break;
+            case HS_SKIP:
+                /* nothing matters before the next line end */
+                nl = memchr(p, '\n', (size_t)(end - p));
+                step = nl ? (size_t)(nl - p) : (size_t)(end - p);
+                break;
+            case HS_END:
+                break;
+            }
+        }
         off += n;
-        if (strstr(vbuf_str(buf), "\n\n") || strstr(vbuf_str(buf), "\n\r\n"))
-            break;
     }
-    return (ssize_t)vbuf_len(buf);
+    if (out >= 0) {
+        /* The rest of the message, unchanged. */
+        off_t   size = spool_size(fd);
+
+        if (size < 0 || headers_copy_range(fd, out, copied, size, copybuf) < 0) {
+            vbuf_sprintf(err, "cannot rewrite untrusted headers: %s", strerror(errno));
+            goto done;
+        }
+    }
+    ret = 0;
+
+done:
+    myfree(buf);
+    if (copybuf)
+        myfree(copybuf);
+    return ret;
 }
 
 /* headers_scan - count our trace headers and the ones to rename */
 int headers_scan(int fd, HEADER_INFO *info, VBUF *err)
 {
-    VBUF *buf = vbuf_alloc(HEADERS_READ_MAX + 16384);
-    const char *p, *end, *eol;
-    int ours, renamed;
-
-    memset(info, 0, sizeof(*info));
-    if (headers_read(fd, buf, err) < 0) {
-        vbuf_free(buf);
-        return -1;
-    }
-    for (p = vbuf_str(buf), end = p + vbuf_len(buf); p < end; p = eol + 1) {
-        if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
-            eol = end;
-        if (eol == p || (eol == p + 1 && *p == '\r'))
-            break;                          /* end of the header block */
-        if (headers_watched_at(p, (size_t)(eol - p), &ours, &renamed) >= 0) {
-            info->our_trace += ours;
-            info->foreign += !renamed;
-        }
-    }
-    vbuf_free(buf);
-    return 0;
+    return headers_walk(fd, info, -1, err);
 }
 
 /* headers_neutralize - copy with untrusted headers renamed */
 int headers_neutralize(int fd, const char *dir, VBUF *err)
 {
-    VBUF *buf = vbuf_alloc(HEADERS_READ_MAX + 16384);
-    const char *p, *start, *end, *eol;
-    char chunk[65536];
-    off_t off;
-    ssize_t n;
-    int out, ours, renamed, in_headers = 1;
+    HEADER_INFO info;
+    int     out;
 
-    if (headers_read(fd, buf, err) < 0 || (out = spool_create(dir, err)) < 0) {
-        vbuf_free(buf);
+    if ((out = spool_create(dir, err)) < 0)
+        return -1;
+    if (headers_walk(fd, &info, out, err) < 0) {
+        (void)close(out);
         return -1;
     }
-    start = p = vbuf_str(buf);
-    end = p + vbuf_len(buf);
-    for (; p < end; p = eol + 1) {
-        if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
-            eol = end - 1;
-        if (in_headers && (eol == p || (eol == p + 1 && *p == '\r')))
-            in_headers = 0;
-        if (in_headers && headers_watched_at(p, (size_t)(eol - p), &ours, &renamed) >= 0 && !renamed)
-            if (spool_write_all(out, UNTRUSTED_PREFIX, strlen(UNTRUSTED_PREFIX)) < 0)
-                goto fail;
-        if (spool_write_all(out, p, (size_t)(eol - p) + 1) < 0)
-            goto fail;
-    }
-    /* The rest of the message, unchanged. */
-    for (off = (off_t)(end - start);; off += n) {
-        n = pread(fd, chunk, sizeof(chunk), off);
-        if (n < 0 && errno == EINTR) {
-            n = 0;
-            continue;
-        }
-        if (n < 0)
-            goto fail;
-        if (n == 0)
-            break;
-        if (spool_write_all(out, chunk, (size_t)n) < 0)
-            goto fail;
-    }
-    vbuf_free(buf);
     return out;
-
-fail:
-    vbuf_sprintf(err, "cannot rewrite untrusted headers: %s", strerror(errno));
-    (void)close(out);
-    vbuf_free(buf);
-    return -1;
 }
 
 /* headers_clean_text - printable ASCII, one line, bounded */

@@ -5,8 +5,10 @@
  * VERSION (ENGINE) on HOST" at the top; a tagged one also gets
  * "X-Virus-Status: Title (detail)". Headers of those names that arrived
  * with the message are renamed "X-Untrusted-X-Virus-Scanned" and
- * "X-Untrusted-X-Virus-Status" (only in the top-level header block; no
- * other byte changes), so downstream rules never act on a forged verdict.
+ * "X-Untrusted-X-Virus-Status" (every one in the top-level header block,
+ * however long the block is and wherever the header sits in it: the file
+ * is streamed, memory stays bounded; no other byte changes), so
+ * downstream rules never act on a forged verdict.
  * Our own earlier X-Virus-Scanned headers, renamed or not, are counted for
  * loop detection.
  */

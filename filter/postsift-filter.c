@@ -99,7 +99,10 @@ EXIT STATUS
         Anything else: a bad configuration or usage, a full or unwritable
         spool, a scanner that cannot be loaded or answer, pipe_deadline
         passed, a 4xx or no answer from the reinjection smtpd, a partial
-        refusal of the recipients. Postfix keeps the message and retries.
+        refusal of the recipients, an envelope address longer than 16384
+        bytes (4.1.7 or 4.1.3; shorter ones are relayed exactly as they
+        came, however far past RFC 5321's 256 octets). Postfix keeps the
+        message and retries.
     The daemon exits 0 after a drain and 75 when it cannot start (bad
     settings, an address it cannot bind, another daemon on the pid file,
     a scanner that cannot be loaded).
@@ -122,17 +125,28 @@ DAEMON
     smtpd_listen, daemon_user and smtpd_pid_file need a restart.
 DIAGNOSTICS
     The first line on standard output is an enhanced status code and a
-    reason; pipe(8) puts it in the delivery status and the DSN. Problems are
-    logged to syslog (facility mail, ident postsift/filter) or to log_file.
+    reason; pipe(8) puts it in the delivery status and the DSN. That holds
+    for usage errors too: nothing is written to standard error first (the
+    synopsis goes there only when it is a terminal). Problems are logged to
+    syslog (facility mail, ident postsift/filter) or to log_file.
 SECURITY
     postsift-filter refuses to run as root: pipe(8) runs it as the user= of
     the master.cf entry. spool_dir and quarantine_dir are 0700, files 0600,
     and spool files have no name at all (O_TMPFILE, or unlinked at once), so
-    nothing is left behind even when the process is killed. Envelope data
-    never reaches a shell. pipe(8) does not pass NOTIFY or RET, so they
-    cannot be relayed in pipe mode; smtpd mode relays every ESMTP
-    parameter. The daemon never serves as root, and spawn mode refuses
-    root like pipe mode.
+    nothing is left behind even when the process is killed. libclamav
+    insists on a directory for what it decodes: each process gives it one
+    of its own in spool_dir (clamtmp-RANDOM), locked while the process
+    lives and removed when it is done; one left by a process that was
+    killed (pipe_deadline, pipe(8)'s time limit) is removed by the next
+    process that starts, never one whose process still runs. The daemon,
+    started as root, opens log_file and smtpd_pid_file only when they are
+    what they seem (a regular file with one link, not a symbolic link,
+    owned by root or daemon_user, in a directory not writable by
+    everyone), and hands to daemon_user only a log_file it created
+    itself. Envelope data never reaches a shell. pipe(8) does not pass
+    NOTIFY or RET, so they cannot be relayed in pipe mode; smtpd mode
+    relays every ESMTP parameter. The daemon never serves as root, and
+    spawn mode refuses root like pipe mode.
 SEE ALSO
     postsift(7), postsift.conf(5), postsift-reinject(8), postsift-postfix(8),
     pipe(8), FILTER_README
@@ -144,6 +158,7 @@ SEE ALSO
  * session, daemon.c for the daemon). The scanning lives in inspect.c and
  * decide.c, shared by both modes.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <signal.h>
@@ -196,12 +211,30 @@ static double elapsed(void)
     return (double)(now.tv_sec - start_time.tv_sec) + (now.tv_nsec - start_time.tv_nsec) / 1e9;
 }
 
-/* usage - a usage error is a temporary failure, never a bounce */
+/* usage - a usage error is a temporary failure, never a bounce; the
+ * first line of output is the 4.x.x line that pipe(8) reads, and the
+ * synopsis goes to a person's terminal only */
 static void usage(const char *why)
 {
     if (why)
         msg_warn("%s", why);
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "%s\n", USAGE);
     exit_with(EXIT_TEMPFAIL, "4.3.5", "postsift-filter: %s", why ? why : USAGE);
+}
+
+/* option_error - getopt's complaint in our words: opterr is 0, because
+ * getopt's own text on stderr would be the first line pipe(8) sees */
+static void option_error(int ch)
+{
+    char    text[64];
+
+    if (optopt > 0 && optopt < 256 && isprint(optopt))
+        snprintf(text, sizeof(text), "%s -%c", ch == ':' ? "missing value for option"
+                 : "unknown option", optopt);
+    else
+        snprintf(text, sizeof(text), "unknown option (byte 0x%02X)", (unsigned)(optopt & 0xff));
+    usage(text);
 }
 
 /* deadline_handler - pipe_deadline passed: tell pipe(8) to retry */
@@ -301,23 +334,65 @@ static void log_result(const PIPE_ARGS *pa, long long size, const DECISION *d,
     logline_log(&ll);
 }
 
+/* too_long - an envelope address we cannot relay as it came: retry */
+PS_NORETURN static void too_long(const PIPE_ARGS *pa, const char *dsn, const char *what,
+                                 const char *addr)
+{
+    msg_warn("%s: %s too long to relay (%zu bytes, at most %d)",
+             pa->queue_id ? pa->queue_id : "NOQUEUE", what, strlen(addr), SMTP_ADDRESS_MAX);
+    exit_with(EXIT_TEMPFAIL, dsn, "postsift-filter: %s too long (%zu bytes, at most %d)",
+              what, strlen(addr), SMTP_ADDRESS_MAX);
+}
+
+/* pipe_envelope - the envelope as Postfix wants to see it again; an
+ * address too long to relay exactly as it came is a temporary failure
+ * (never the null sender, never a shortened address) */
+static void pipe_envelope(const PIPE_ARGS *pa, SMTP_ENVELOPE *env)
+{
+    VBUF   *buf;
+    int     i;
+
+    memset(env, 0, sizeof(*env));
+    buf = vbuf_alloc(REINJECT_ADDRESS_BUF);
+    if ((env->sender = reinject_address(pa->sender, buf)) == NULL)
+        too_long(pa, "4.1.7", "sender address", pa->sender);
+    env->nrcpt = pa->nrcpt;
+    env->rcpt = mycalloc((size_t)pa->nrcpt, sizeof(SMTP_RCPT));
+    for (i = 0; i < pa->nrcpt; i++) {
+        buf = vbuf_alloc(REINJECT_ADDRESS_BUF);
+        if ((env->rcpt[i].addr = reinject_address(pa->rcpts[i], buf)) == NULL)
+            too_long(pa, "4.1.3", "recipient address", pa->rcpts[i]);
+        if (i < pa->norcpt && *pa->orcpts[i]) {
+            if (strlen(pa->orcpts[i]) > SMTP_ADDRESS_MAX)
+                too_long(pa, "4.1.3", "original recipient", pa->orcpts[i]);
+            env->rcpt[i].orcpt = pa->orcpts[i];
+        }
+    }
+    env->smtputf8 = has_utf8(pa);
+    env->xf_addr = pa->xf_addr;
+    env->xf_name = pa->xf_name;
+    env->xf_helo = pa->xf_helo;
+    env->xf_proto = pa->xf_proto;
+    env->xf_ident = pa->queue_id;
+}
+
 /* pipe_mode - the whole life of one message under pipe(8) */
 static void pipe_mode(const PIPE_ARGS *pa)
 {
     VBUF *err = vbuf_alloc(4096);
     VBUF *id = vbuf_alloc(256);
-    VBUF **addr;
     SMTP_ENVELOPE env;
     DECISION d;
     REINJECT_RESULT res;
     INSPECTOR *in = NULL;
     ACTION oversize_action = action_for_oversize();
     long long size;
-    int fd, eightbit, oversize, i, status, remaining;
+    int fd, eightbit, oversize, status, remaining;
 
     if (geteuid() == 0)
         exit_with(EXIT_TEMPFAIL, "4.3.5", "postsift-filter must not run as root; "
                   "set user= in the master.cf pipe entry");
+    pipe_envelope(pa, &env);
     if (var_pipe_deadline > 0) {
         signal(SIGALRM, deadline_handler);
         alarm((unsigned)var_pipe_deadline);
@@ -341,27 +416,8 @@ static void pipe_mode(const PIPE_ARGS *pa)
     if (d.verdict == VERDICT_ERROR)
         msg_warn("%s: %s", pa->queue_id ? pa->queue_id : "NOQUEUE", vbuf_str(d.detail));
 
-    /* The envelope, as Postfix wants to see it again. */
-    memset(&env, 0, sizeof(env));
-    addr = mycalloc((size_t)pa->nrcpt + 1, sizeof(VBUF *));
-    addr[pa->nrcpt] = vbuf_alloc(2048);
-    env.sender = reinject_address(pa->sender, addr[pa->nrcpt]);
-    env.nrcpt = pa->nrcpt;
-    env.rcpt = mycalloc((size_t)pa->nrcpt, sizeof(SMTP_RCPT));
-    for (i = 0; i < pa->nrcpt; i++) {
-        addr[i] = vbuf_alloc(2048);
-        env.rcpt[i].addr = reinject_address(pa->rcpts[i], addr[i]);
-        if (i < pa->norcpt && *pa->orcpts[i])
-            env.rcpt[i].orcpt = pa->orcpts[i];
-    }
     env.body = eightbit ? "8BITMIME" : NULL;
-    env.smtputf8 = has_utf8(pa);
     env.size = size + (long long)vbuf_len(d.prefix);
-    env.xf_addr = pa->xf_addr;
-    env.xf_name = pa->xf_name;
-    env.xf_helo = pa->xf_helo;
-    env.xf_proto = pa->xf_proto;
-    env.xf_ident = pa->queue_id;
 
     switch (d.action) {
     case ACTION_PASS:
@@ -470,7 +526,8 @@ int main(int argc, char **argv)
     memset(&pa, 0, sizeof(pa));
     err = vbuf_alloc(4096);
 
-    while ((ch = getopt(argc, argv, "ac:dFf:m:no:q:vX:O:")) != -1) {
+    opterr = 0;
+    while ((ch = getopt(argc, argv, ":ac:dFf:m:no:q:vX:O:")) != -1) {
         switch (ch) {
         case 'a':
             print_all = 1;
@@ -513,7 +570,7 @@ int main(int argc, char **argv)
             pa.orcpts[pa.norcpt++] = optarg + (*optarg == '=');
             break;
         default:
-            usage(NULL);
+            option_error(ch);
         }
     }
     if (prog_configure(&po, err) < 0) {

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,9 @@
 #include <unistd.h>
 
 #include "lib/msg.h"
+#include "lib/params.h"
+#include "lib/safefile.h"
+#include "lib/vbuf.h"
 
 int msg_verbose;
 
@@ -22,6 +26,7 @@ static char msg_host[128];
 static int msg_flags = MSG_SYSLOG;
 static int msg_fatal_status = 75;
 static int msg_logfd = -1;
+static int msg_logfile_created;         /* this process made log_file */
 static int msg_syslog_open;
 static int msg_in_cleanup;
 static void (*msg_cleanup_fn)(void);
@@ -77,26 +82,49 @@ void msg_set_hostname(const char *name)
     snprintf(msg_host, sizeof(msg_host), "%s", name ? name : "");
 }
 
-/* msg_set_logfile - append lines to this file instead of syslog */
+/* msg_logfile_owner - besides root and ourselves, who may own log_file:
+ * for root, daemon_user (the daemon hands it the file it creates) */
+static uid_t msg_logfile_owner(void)
+{
+    struct passwd *pw;
+
+    if (geteuid() != 0 || var_daemon_user == NULL || *var_daemon_user == 0
+        || (pw = getpwnam(var_daemon_user)) == NULL || pw->pw_uid == 0)
+        return SAFEFILE_NO_OWNER;
+    return pw->pw_uid;
+}
+
+/* msg_set_logfile - append lines to this file instead of syslog; only a
+ * file that is what it seems (safefile.h): root must never write into,
+ * or later give away, a link to some other file */
 void msg_set_logfile(const char *path)
 {
+    VBUF   *err;
+    int     fd;
+
     if (msg_logfd >= 0) {
         close(msg_logfd);
         msg_logfd = -1;
     }
+    msg_logfile_created = 0;
     if (path && *path) {
-        msg_logfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
-        if (msg_logfd < 0)
-            msg_warn("cannot open log_file %s: %s; using syslog", path, strerror(errno));
+        err = vbuf_alloc(1024);
+        if ((fd = safefile_open(path, O_WRONLY | O_APPEND, 0640, msg_logfile_owner(),
+                                &msg_logfile_created, err)) < 0)
+            msg_warn("cannot use log_file %s: it %s; using syslog", path, vbuf_str(err));
+        msg_logfd = fd;
+        vbuf_free(err);
     }
 }
 
-/* msg_logfile_give - hand a root-owned log_file to the unprivileged user */
+/* msg_logfile_give - hand a log_file that this process created as root to
+ * the unprivileged user; never a file that was there before */
 void msg_logfile_give(uid_t uid, gid_t gid)
 {
     struct stat st;
 
-    if (msg_logfd < 0 || fstat(msg_logfd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0)
+    if (msg_logfd < 0 || !msg_logfile_created || fstat(msg_logfd, &st) < 0
+        || !S_ISREG(st.st_mode) || st.st_uid != 0)
         return;
     if (fchown(msg_logfd, uid, gid) < 0)
         msg_warn("cannot give log_file to uid %ld: %s", (long)uid, strerror(errno));

@@ -30,10 +30,13 @@ extern int msg_verbose;
 void msg_init(const char *program, int flags);
 void msg_set_flags(int flags);
 int msg_get_flags(void);
+/* msg_set_logfile - append to path (safefile.h: a regular file with one
+ * link, owned by root, us or, for root, daemon_user, not a symlink) or,
+ * when it is not usable, warn and use syslog */
 void msg_set_logfile(const char *path);
-/* msg_logfile_give - a log_file that root created (owned by uid 0) is
+/* msg_logfile_give - a log_file that this process created as root is
  * handed to uid/gid, so that the process can reopen it after dropping
- * privileges (a daemon's reload) */
+ * privileges (a daemon's reload); an existing file is never given away */
 void msg_logfile_give(uid_t uid, gid_t gid);
 void msg_set_syslog_name(const char *name);
 /* msg_set_hostname - the host name in log_file lines (default: gethostname) */

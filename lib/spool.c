@@ -1,16 +1,20 @@
 /*
  * spool - private temporary files, unlinked from birth (see spool.h)
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/msg.h"
 #include "lib/spool.h"
+
+#define SPOOL_TREE_DEPTH 64     /* deepest directory a sweep goes into */
 
 /* spool_dir_check - the directory exists, is ours, and is private */
 int spool_dir_check(const char *dir, VBUF *err)
@@ -101,17 +105,24 @@ int spool_create(const char *dir, VBUF *err)
     return -1;
 }
 
-/* spool_copy_fd - copy src from offset 0 to the current offset of dst */
+/* spool_copy_fd - copy src from offset 0 (a pipe: what it still holds)
+ * to the current offset of dst */
 int spool_copy_fd(int src, int dst)
 {
     char buf[65536];
     off_t off = 0;
     ssize_t n;
+    int stream = 0;
 
     for (;;) {
-        n = pread(src, buf, sizeof(buf), off);
+        n = stream ? read(src, buf, sizeof(buf)) : pread(src, buf, sizeof(buf), off);
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && errno == ESPIPE && !stream && off == 0) {
+            /* a pipe or socket (a shell filter's "... | postsift-reinject") */
+            stream = 1;
+            continue;
+        }
         if (n < 0)
             return -1;
         if (n == 0)
@@ -146,4 +157,155 @@ off_t spool_size(int fd)
     struct stat st;
 
     return fstat(fd, &st) < 0 ? -1 : st.st_size;
+}
+
+/* spool_private_dir - a new directory for this process alone, locked */
+int spool_private_dir(const char *dir, const char *prefix, VBUF *path, VBUF *err)
+{
+    struct stat fst, lst;
+    char    name[17];
+    int     fd, tries;
+
+    for (tries = 0; tries < 10; tries++) {
+        spool_random_name(name, sizeof(name));
+        if (vbuf_sprintf(path, "%s/%s%s", dir, prefix, name) < 0) {
+            vbuf_sprintf(err, "spool directory name too long: %s", dir);
+            return -1;
+        }
+        if (mkdir(vbuf_str(path), 0700) < 0) {
+            if (errno == EEXIST)
+                continue;
+            vbuf_sprintf(err, "cannot create a directory in %s: %s", dir, strerror(errno));
+            return -1;
+        }
+        /* Until we hold the lock, a sweep may take it for a dead
+         * process's; such a one is gone (or going) when we get the lock,
+         * and we start again with another name. */
+        if ((fd = open(vbuf_str(path), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+            if (errno == ENOENT)
+                continue;
+            vbuf_sprintf(err, "cannot open %s: %s", vbuf_str(path), strerror(errno));
+            return -1;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+            int     saved = errno;
+
+            (void)close(fd);
+            if (saved == EWOULDBLOCK)
+                continue;
+            vbuf_sprintf(err, "cannot lock %s: %s", vbuf_str(path), strerror(saved));
+            return -1;
+        }
+        if (fstat(fd, &fst) < 0 || fst.st_nlink == 0 || lstat(vbuf_str(path), &lst) < 0
+            || fst.st_dev != lst.st_dev || fst.st_ino != lst.st_ino) {
+            (void)close(fd);
+            continue;
+        }
+        return fd;
+    }
+    vbuf_sprintf(err, "cannot make a private directory in %s: too many tries", dir);
+    return -1;
+}
+
+/* spool_empty_dir - remove what the open directory fd holds; 0, or -1
+ * when something stayed (warned) */
+static int spool_empty_dir(int fd, const char *shown, int depth)
+{
+    DIR    *dp;
+    struct dirent *de;
+    int     dfd, sub, ret = 0;
+
+    if ((dfd = dup(fd)) < 0 || (dp = fdopendir(dfd)) == NULL) {
+        if (dfd >= 0)
+            (void)close(dfd);
+        msg_warn("cannot read %s: %s", shown, strerror(errno));
+        return -1;
+    }
+    while ((de = readdir(dp)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (unlinkat(fd, de->d_name, 0) == 0)
+            continue;
+        if (errno != EISDIR && errno != EPERM) {
+            msg_warn("cannot remove %s/%s: %s", shown, de->d_name, strerror(errno));
+            ret = -1;
+            continue;
+        }
+        /* a directory: what it holds first (never through a symlink) */
+        if (depth >= SPOOL_TREE_DEPTH
+            || (sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+            msg_warn("cannot remove %s/%s: %s", shown, de->d_name,
+                     depth >= SPOOL_TREE_DEPTH ? "nested too deep" : strerror(errno));
+            ret = -1;
+            continue;
+        }
+        if (spool_empty_dir(sub, shown, depth + 1) < 0)
+            ret = -1;
+        (void)close(sub);
+        if (unlinkat(fd, de->d_name, AT_REMOVEDIR) < 0) {
+            msg_warn("cannot remove %s/%s: %s", shown, de->d_name, strerror(errno));
+            ret = -1;
+        }
+    }
+    closedir(dp);
+    return ret;
+}
+
+/* spool_sweep - remove the private directories of dead processes */
+int spool_sweep(const char *dir, const char *prefix)
+{
+    DIR    *dp;
+    struct dirent *de;
+    struct stat fst, lst;
+    size_t  plen = strlen(prefix);
+    int     base_fd, fd, dfd, count = 0;
+
+    if ((base_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return 0;
+    if ((dfd = dup(base_fd)) < 0 || (dp = fdopendir(dfd)) == NULL) {
+        if (dfd >= 0)
+            (void)close(dfd);
+        (void)close(base_fd);
+        return 0;
+    }
+    while ((de = readdir(dp)) != NULL) {
+        if (strncmp(de->d_name, prefix, plen) != 0)
+            continue;
+        fd = openat(base_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+            continue;                   /* gone, or not a directory */
+        /* A held lock is a live process: never touched. */
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0
+            || fstat(fd, &fst) < 0
+            || fstatat(base_fd, de->d_name, &lst, AT_SYMLINK_NOFOLLOW) < 0
+            || fst.st_dev != lst.st_dev || fst.st_ino != lst.st_ino) {
+            (void)close(fd);
+            continue;
+        }
+        (void)spool_empty_dir(fd, de->d_name, 1);
+        if (unlinkat(base_fd, de->d_name, AT_REMOVEDIR) == 0)
+            count++;
+        else
+            msg_warn("cannot remove %s/%s: %s", dir, de->d_name, strerror(errno));
+        (void)close(fd);
+    }
+    closedir(dp);
+    (void)close(base_fd);
+    return count;
+}
+
+/* spool_private_dir_remove - our own private directory, at the end */
+void spool_private_dir_remove(int fd, const char *path)
+{
+    struct stat fst, lst;
+
+    if (fd < 0)
+        return;
+    if (fstat(fd, &fst) == 0 && lstat(path, &lst) == 0
+        && fst.st_dev == lst.st_dev && fst.st_ino == lst.st_ino) {
+        (void)spool_empty_dir(fd, path, 1);
+        if (rmdir(path) < 0)
+            msg_warn("cannot remove %s: %s", path, strerror(errno));
+    }
+    (void)close(fd);
 }

@@ -26,7 +26,8 @@ int spool_create(const char *dir, VBUF *err);
 /* spool_random_name - fill buf with min(len-1, 64) unpredictable [A-Za-z0-9] chars */
 void spool_random_name(char *buf, size_t len);
 
-/* spool_copy_fd - copy all of src (from its start) to dst; -1 on error */
+/* spool_copy_fd - copy all of src (from its start; a pipe or socket: all
+ * that is left in it) to dst; -1 on error */
 int spool_copy_fd(int src, int dst);
 
 /* spool_write_all - write len bytes, retrying short writes and EINTR; 0,
@@ -35,5 +36,28 @@ int spool_write_all(int fd, const void *buf, size_t len);
 
 /* spool_size - size of an open file, -1 on error */
 off_t spool_size(int fd);
+
+ /*
+  * Private directories, for a library that insists on paths of its own
+  * (libclamav's CL_ENGINE_TMPDIR). A process makes one under dir and
+  * holds an exclusive flock on it for as long as it lives; the kernel
+  * drops the lock when the process dies, however it dies (SIGKILL from
+  * pipe(8)'s time limit included). Any process that starts sweeps the
+  * directories whose lock is free, with all they hold, and never one
+  * whose lock is held.
+  */
+
+/* spool_private_dir - a new directory dir/PREFIXrandom, 0700, locked;
+ * its path in path. The descriptor that holds the lock (close-on-exec,
+ * keep it open), or -1 with why in err */
+int spool_private_dir(const char *dir, const char *prefix, VBUF *path, VBUF *err);
+
+/* spool_sweep - remove every directory dir/PREFIX* whose lock is free,
+ * with its contents, following no symlink; the number removed */
+int spool_sweep(const char *dir, const char *prefix);
+
+/* spool_private_dir_remove - remove a directory of spool_private_dir()
+ * with its contents, then close fd (the lock goes with it) */
+void spool_private_dir_remove(int fd, const char *path);
 
 #endif

@@ -50,7 +50,10 @@ OPTIONS
     --release id
         Send a quarantined message on and remove it from the quarantine.
     --list
-        List the quarantine: id, sender, recipients, verdict, reason.
+        List the quarantine: id, sender, recipients, verdict, reason (control
+        bytes shown as \xHH). Anything in quarantine_dir that is not a
+        regular file in the quarantine format (a FIFO, a link, a file whose
+        envelope has a key twice) is skipped with a warning.
     -v
         Log more; repeat for more still.
 EXIT STATUS
@@ -62,7 +65,10 @@ EXIT STATUS
         text.
     75
         Anything else: a usage or configuration error, a connection
-        failure, a 4xx reply, a partial refusal, a timeout. Postfix retries.
+        failure, a 4xx reply, a partial refusal, a timeout, an envelope
+        address longer than 16384 bytes (shorter ones are relayed exactly
+        as they came). Postfix retries. The first line of output is always
+        the "4.x.x text" line, usage errors included.
 SECURITY
     Envelope data never reaches a shell. Messages are spooled in anonymous
     files in spool_dir (0700, files 0600, unlinked from the start).
@@ -76,7 +82,7 @@ SEE ALSO
  * postsift-reinject - main program; the work is in reinject.c and
  * quarantine.c.
  */
-#include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -97,12 +103,41 @@ SEE ALSO
 #define USAGE "usage: postsift-reinject [-v] [-c config] [-o name=value]... " \
     "[-q queue_id] [-X attr=value]... [-O orcpt]... -f sender -- recipient... | --release id | --list"
 
-/* usage - a usage error is a temporary failure: never bounce on our mistake */
+/* Values of the long options: above any byte, so that getopt's optopt
+ * tells a long option from a short one. */
+#define OPT_RELEASE 256
+#define OPT_LIST    257
+
+/* usage - a usage error is a temporary failure: never bounce on our
+ * mistake; the first line of output is the 4.x.x line that pipe(8)
+ * reads, and the synopsis goes to a person's terminal only */
 static void usage(const char *why)
 {
     if (why)
         msg_warn("%s", why);
-    exit_with(EXIT_TEMPFAIL, "4.3.5", "%s", USAGE);
+    if (isatty(STDERR_FILENO))
+        fprintf(stderr, "%s\n", USAGE);
+    exit_with(EXIT_TEMPFAIL, "4.3.5", "postsift-reinject: %s", why ? why : USAGE);
+}
+
+/* option_error - getopt's complaint in our words: opterr is 0, because
+ * getopt's own text on stderr would be the first line pipe(8) sees */
+static void option_error(int ch, char **argv)
+{
+    char    text[128], shown[80];
+
+    if (optopt > 0 && optopt < 256 && isprint(optopt)) {
+        snprintf(text, sizeof(text), "%s -%c", ch == ':' ? "missing value for option"
+                 : "unknown option", optopt);
+    } else if (optopt == OPT_RELEASE || optopt == OPT_LIST || optopt == 0) {
+        /* a long option: getopt_long has stepped past it */
+        msg_printable(shown, sizeof(shown), optind > 0 ? argv[optind - 1] : "");
+        snprintf(text, sizeof(text), "%s %s", ch == ':' ? "missing value for option"
+                 : "bad option", shown);
+    } else {
+        snprintf(text, sizeof(text), "unknown option (byte 0x%02X)", (unsigned)(optopt & 0xff));
+    }
+    usage(text);
 }
 
 /* set_xforward - -X attr=value into the envelope */
@@ -147,9 +182,7 @@ static int release(const char *id)
 
     if (quarantine_open(var_quarantine_dir, id, &qe, err) < 0)
         exit_with(EXIT_TEMPFAIL, "4.3.0", "%s", vbuf_str(err));
-    vbuf_sprintf(prefix, "X-Postsift-Released: %s from quarantine (%s%s%s)\n", id,
-                 qe.verdict ? qe.verdict : "unknown", qe.reason ? ": " : "",
-                 qe.reason ? qe.reason : "");
+    quarantine_release_header(prefix, id, &qe);
     reinject_result_init(&res);
     status = reinject_message(var_reinject_target, &qe.env, vbuf_str(prefix), vbuf_len(prefix),
                               qe.fd, qe.body_offset, (int)var_reinject_timeout, &res);
@@ -175,38 +208,14 @@ static int release(const char *id)
 /* list - one line per quarantined message */
 static int list(void)
 {
-    DIR *dir = opendir(var_quarantine_dir);
-    struct dirent *de;
     VBUF *err = vbuf_alloc(4096);
-    VBUF *quoted = vbuf_alloc(4096);
-    int count = 0;
+    int count;
 
-    if (dir == NULL)
-        exit_with(EXIT_TEMPFAIL, "4.3.0", "cannot open %s: %s", var_quarantine_dir, strerror(errno));
-    while ((de = readdir(dir)) != NULL) {
-        QUARANTINE_ENTRY qe;
-        int i;
-
-        if (de->d_name[0] == '.')
-            continue;
-        if (quarantine_open(var_quarantine_dir, de->d_name, &qe, err) < 0) {
-            msg_warn("%s", vbuf_str(err));
-            continue;
-        }
-        printf("%s from=<%s> to=", de->d_name, qe.env.sender);
-        for (i = 0; i < qe.env.nrcpt; i++)
-            printf("%s<%s>", i ? "," : "", qe.env.rcpt[i].addr);
-        vbuf_reset(quoted);
-        vbuf_quote_append(quoted, qe.reason ? qe.reason : "");
-        printf(" verdict=%s reason=%s\n", qe.verdict ? qe.verdict : "-", vbuf_str(quoted));
-        quarantine_close(&qe);
-        count++;
-    }
-    closedir(dir);
-    vbuf_free(err);
-    vbuf_free(quoted);
+    if ((count = quarantine_list(var_quarantine_dir, stdout, err)) < 0)
+        exit_with(EXIT_TEMPFAIL, "4.3.0", "%s", vbuf_str(err));
     if (count == 0)
         printf("quarantine %s is empty\n", var_quarantine_dir);
+    vbuf_free(err);
     return 0;
 }
 
@@ -237,8 +246,8 @@ static int open_input(VBUF *err)
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"release", required_argument, NULL, 'R'},
-        {"list", no_argument, NULL, 'L'},
+        {"release", required_argument, NULL, OPT_RELEASE},
+        {"list", no_argument, NULL, OPT_LIST},
         {NULL, 0, NULL, 0},
     };
     PROG_OPTS po;
@@ -257,7 +266,8 @@ int main(int argc, char **argv)
     memset(&env, 0, sizeof(env));
     err = vbuf_alloc(4096);
 
-    while ((ch = getopt_long(argc, argv, "c:f:o:q:vX:O:", longopts, NULL)) != -1) {
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, ":c:f:o:q:vX:O:", longopts, NULL)) != -1) {
         switch (ch) {
         case 'c':
             prog_opts_config(&po, optarg);
@@ -281,14 +291,14 @@ int main(int argc, char **argv)
             orcpts = myrealloc(orcpts, (size_t)(norcpt + 1) * sizeof(char *));
             orcpts[norcpt++] = optarg;
             break;
-        case 'R':
+        case OPT_RELEASE:
             release_id = optarg;
             break;
-        case 'L':
+        case OPT_LIST:
             do_list = 1;
             break;
         default:
-            usage(NULL);
+            option_error(ch, argv);
         }
     }
     if (prog_configure(&po, err) < 0)
@@ -302,18 +312,28 @@ int main(int argc, char **argv)
     if (optind >= argc)
         usage("missing recipients");
 
-    env.sender = sender;
+    /* An address too long to relay exactly as it came is a temporary
+     * failure: never the null sender, never a shortened address. */
     env.xf_ident = queue_id;
     env.nrcpt = argc - optind;
     env.rcpt = mycalloc((size_t)env.nrcpt, sizeof(SMTP_RCPT));
     addr_bufs = mycalloc((size_t)env.nrcpt + 1, sizeof(VBUF *));
-    addr_bufs[env.nrcpt] = vbuf_alloc(1024);
-    env.sender = reinject_address(sender, addr_bufs[env.nrcpt]);
+    addr_bufs[env.nrcpt] = vbuf_alloc(REINJECT_ADDRESS_BUF);
+    if ((env.sender = reinject_address(sender, addr_bufs[env.nrcpt])) == NULL)
+        exit_with(EXIT_TEMPFAIL, "4.1.7", "postsift-reinject: sender address too long "
+                  "(%zu bytes, at most %d)", strlen(sender), SMTP_ADDRESS_MAX);
     for (i = 0; i < env.nrcpt; i++) {
-        addr_bufs[i] = vbuf_alloc(1024);
-        env.rcpt[i].addr = reinject_address(argv[optind + i], addr_bufs[i]);
-        if (i < norcpt && *orcpts[i])
+        addr_bufs[i] = vbuf_alloc(REINJECT_ADDRESS_BUF);
+        if ((env.rcpt[i].addr = reinject_address(argv[optind + i], addr_bufs[i])) == NULL)
+            exit_with(EXIT_TEMPFAIL, "4.1.3", "postsift-reinject: recipient address too long "
+                      "(%zu bytes, at most %d)", strlen(argv[optind + i]), SMTP_ADDRESS_MAX);
+        if (i < norcpt && *orcpts[i]) {
+            if (strlen(orcpts[i]) > SMTP_ADDRESS_MAX)
+                exit_with(EXIT_TEMPFAIL, "4.1.3", "postsift-reinject: original recipient "
+                          "too long (%zu bytes, at most %d)", strlen(orcpts[i]),
+                          SMTP_ADDRESS_MAX);
             env.rcpt[i].orcpt = orcpts[i];
+        }
     }
     if ((fd = open_input(err)) < 0)
         exit_with(EXIT_TEMPFAIL, "4.3.0", "%s", vbuf_str(err));

@@ -10,14 +10,16 @@
 #ifndef POSTSIFT_QUARANTINE_H
 #define POSTSIFT_QUARANTINE_H
 
+#include <stdio.h>
+
 #include "lib/vbuf.h"
 #include "smtpcli/smtpcli.h"
 
 typedef struct QUARANTINE_ENTRY {
     SMTP_ENVELOPE env;      /* strings owned by the entry */
-    char   *verdict;
-    char   *reason;
-    char   *queue_id;
+    const char *verdict;    /* owned by the entry too */
+    const char *reason;
+    const char *queue_id;
     int     fd;             /* the message, seekable */
     off_t   body_offset;    /* where the message starts in fd */
 } QUARANTINE_ENTRY;
@@ -28,9 +30,23 @@ int quarantine_store(const char *dir, const SMTP_ENVELOPE *env, int fd,
                      const char *verdict, const char *reason,
                      const char *queue_id, VBUF *id, VBUF *err);
 
-/* quarantine_open - read the entry for id; -1 with why in err */
+/* quarantine_open - read the entry for id; -1 with why in err. Only a
+ * regular file is opened (a FIFO or device put there never blocks us),
+ * and an envelope block that is not exactly what quarantine_store()
+ * writes (a key given twice, an orcpt without its recipient, no sender or
+ * no recipient) is refused rather than guessed at. */
 int quarantine_open(const char *dir, const char *id, QUARANTINE_ENTRY *qe, VBUF *err);
 void quarantine_close(QUARANTINE_ENTRY *qe);
+
+/* quarantine_list - one line per entry of dir on fp ("ID from=<S>
+ * to=<R>,<R> verdict=V reason="..."", control bytes escaped), a warning
+ * for anything else in the directory; the count, or -1 with why in err */
+int quarantine_list(const char *dir, FILE *fp, VBUF *err);
+
+/* quarantine_release_header - the X-Postsift-Released header line for a
+ * release of entry qe as id, LF-terminated, appended to out: one line,
+ * whatever the entry holds */
+void quarantine_release_header(VBUF *out, const char *id, const QUARANTINE_ENTRY *qe);
 
 /* quarantine_remove - delete the entry for id after release */
 int quarantine_remove(const char *dir, const char *id, VBUF *err);

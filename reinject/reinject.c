@@ -115,15 +115,9 @@ static void reinject_smtp(const char *target, const SMTP_ENVELOPE *env,
         smtp_reply_free(&reply);
         return;
     }
-    if (smtpcli_xforward(cli, env, &reply) < 0) {
-        reinject_from_reply(res, "XFORWARD", target, &reply);
-        res->status = EXIT_TEMPFAIL;
-        smtp_reply_free(&reply);
-        smtpcli_close(cli);
-        return;
-    }
     smtp_reply_free(&reply);
 
+    /* smtpcli_send() sends XFORWARD itself, once. */
     smtp_result_init(&sres);
     if (smtpcli_send(cli, env, 1, smtp_fd_source_read, &src, &sres) == 0) {
         VBUF *line = vbuf_alloc(REINJECT_TEXT_MAX);
@@ -132,6 +126,12 @@ static void reinject_smtp(const char *target, const SMTP_ENVELOPE *env,
         reinject_set(res, EXIT_DONE, sres.data.dsn, "%s", reinject_words(&sres.data, line));
         vbuf_free(line);
         smtpcli_quit(cli);
+    } else if (sres.xforward_failed) {
+        /* Our own reinjection smtpd refusing XFORWARD is a setup problem
+         * (smtpd_authorized_xforward_hosts): retry, never bounce. */
+        reinject_from_reply(res, "XFORWARD", target, &sres.mail);
+        res->status = EXIT_TEMPFAIL;
+        smtpcli_close(cli);
     } else if (sres.mail.code != 250 && sres.mail.code / 100 != 2) {
         reinject_from_reply(res, "MAIL FROM", target, &sres.mail);
         smtpcli_close(cli);
@@ -343,6 +343,9 @@ int reinject_message(const char *target, const SMTP_ENVELOPE *env,
         reinject_sendmail(env, prefix, prefix_len, fd, start, deadline, res);
     else
         reinject_smtp(target, env, prefix, prefix_len, fd, start, deadline, res);
+    /* pipe(8) reads the class from the first line: it must say what the
+     * exit status does, whatever class a confused downstream gave */
+    res->dsn[0] = res->status == EXIT_DONE ? '2' : res->status == EXIT_REFUSED ? '5' : '4';
     return res->status;
 }
 
@@ -353,7 +356,8 @@ static int reinject_atom_char(int ch)
         || (ch & 0x80) || strchr("!#$%&'*+-/=?^_`{|}~", ch) != NULL;
 }
 
-/* reinject_address - RFC 5321 form of a pipe(8) address */
+/* reinject_address - RFC 5321 form of a pipe(8) address; NULL when it is
+ * too long (never a shortened or empty address) */
 const char *reinject_address(const char *addr, VBUF *out)
 {
     const char *at = strrchr(addr, '@');
@@ -362,10 +366,12 @@ const char *reinject_address(const char *addr, VBUF *out)
     size_t i;
 
     vbuf_reset(out);
+    if (strlen(addr) > SMTP_ADDRESS_MAX)
+        return NULL;
     if (local_len >= 2 && addr[0] == '"' && addr[local_len - 1] == '"') {
         /* already quoted (pipe flag q) */
         (void)vbuf_strcat(out, addr);
-        return vbuf_str(out);
+        return vbuf_overflowed(out) ? NULL : vbuf_str(out);
     }
     for (i = 0; i < local_len && dot_atom; i++) {
         unsigned char ch = (unsigned char)addr[i];
@@ -377,7 +383,7 @@ const char *reinject_address(const char *addr, VBUF *out)
     }
     if (dot_atom || local_len == 0) {
         (void)vbuf_strcat(out, addr);
-        return vbuf_str(out);
+        return vbuf_overflowed(out) ? NULL : vbuf_str(out);
     }
     (void)vbuf_addch(out, '"');
     for (i = 0; i < local_len; i++) {
@@ -388,5 +394,6 @@ const char *reinject_address(const char *addr, VBUF *out)
     (void)vbuf_addch(out, '"');
     if (at)
         (void)vbuf_strcat(out, at);
-    return vbuf_str(out);
+    /* vbuf refuses an append past its cap: a partial form is no answer */
+    return vbuf_overflowed(out) ? NULL : vbuf_str(out);
 }

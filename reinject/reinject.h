@@ -39,7 +39,14 @@ int reinject_message(const char *target, const SMTP_ENVELOPE *env,
                      int deadline, REINJECT_RESULT *res);
 
 /* reinject_address - RFC 5321 form of an address as pipe(8) passes it
- * (quoted with flag q, or not): quote the local part when it needs it */
+ * (quoted with flag q, or not): quote the local part when it needs it.
+ * NULL when addr is longer than SMTP_ADDRESS_MAX or its form does not fit
+ * out (give it REINJECT_ADDRESS_BUF): the caller must fail with 75, never
+ * send something else (an empty result would be the null sender). */
 const char *reinject_address(const char *addr, VBUF *out);
+
+/* REINJECT_ADDRESS_BUF - the cap of a VBUF that holds any address that
+ * reinject_address() accepts, quoted */
+#define REINJECT_ADDRESS_BUF (2 * SMTP_ADDRESS_MAX + 3)
 
 #endif

@@ -27,7 +27,9 @@
 #define SMTP_DATA_CHUNK     (64 * 1024)     /* bytes read from the source at once */
 #define SMTP_PIPE_BATCH     100             /* commands written before replies are read */
 #define SMTP_XFORWARD_MAX   512             /* XFORWARD line, CRLF included */
-#define SMTP_CMD_CAP        (64 * 1024)     /* no command line is longer */
+/* no command line is longer: RCPT TO with a quoted SMTP_ADDRESS_MAX address
+ * (2x) and an xtext ORCPT of one (3x), NOTIFY and room to spare */
+#define SMTP_CMD_CAP        (6 * SMTP_ADDRESS_MAX + 1024)
 #define SMTP_NAME_MAX       300
 
 struct SMTPCLI {
@@ -783,12 +785,15 @@ int smtpcli_send(SMTPCLI *cli, const SMTP_ENVELOPE *env, int all_or_nothing,
         smtp_reply_init(&res->rcpt[i]);
     res->naccepted = 0;
     res->sent = 0;
+    res->xforward_failed = 0;
     cli->naccepted = 0;
 
     if (smtpcli_check_dead(cli, &res->mail))
         return -1;
-    if (smtpcli_xforward(cli, env, &res->mail) < 0)
+    if (smtpcli_xforward(cli, env, &res->mail) < 0) {
+        res->xforward_failed = 1;
         return -1;
+    }
     if (!smtpcli_build_mail(cli, env, &res->mail))
         return -1;
 

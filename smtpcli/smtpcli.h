@@ -24,6 +24,14 @@
 #include "lib/vbuf.h"
 
 #define SMTP_LINE_MAX   2048    /* reply line bound (RFC 5321 says 512) */
+
+/* SMTP_ADDRESS_MAX - the longest envelope address (octets, before any
+ * quoting) that is relayed. RFC 5321 allows 256 octets in a path, but
+ * Postfix accepts whatever fits its line_length_limit (2048 by default,
+ * in SMTP commands and in queue file records alike); this is eight times
+ * that. Every command smtpcli builds fits with addresses this long
+ * (quoting at most doubles one, xtext at most triples an ORCPT). */
+#define SMTP_ADDRESS_MAX (16 * 1024)
 #define SMTP_REPLY_MAX  100     /* most lines in one multi-line reply */
 
 typedef struct SMTP_REPLY {
@@ -53,6 +61,7 @@ typedef struct SMTP_ENVELOPE {
 } SMTP_ENVELOPE;
 
 typedef struct SMTP_RESULT {
+    int         xforward_failed;    /* XFORWARD failed: its reply is in mail */
     SMTP_REPLY  mail;
     SMTP_REPLY *rcpt;       /* nrcpt replies, allocated by smtpcli_send */
     int         nrcpt;
@@ -117,7 +126,8 @@ int smtpcli_data(SMTPCLI *cli, SMTP_DATA_READ src, void *ctx, SMTP_REPLY *reply)
 int smtpcli_rset(SMTPCLI *cli, SMTP_REPLY *reply);
 int smtpcli_noop(SMTPCLI *cli, SMTP_REPLY *reply);
 
-/* smtpcli_send - one whole transaction: XFORWARD, MAIL, RCPT..., DATA.
+/* smtpcli_send - one whole transaction: XFORWARD (when the server offers
+ * it; the caller must not send it again), MAIL, RCPT..., DATA.
  * all_or_nothing: when any recipient is refused, RSET instead of DATA.
  * Returns 0 when the message was accepted (res->sent), -1 otherwise;
  * res says where and why. */

@@ -113,5 +113,17 @@ check "infected: reject action exits 69 with 5.7.1" sh -c "
 	runuser -u $FILTER_USER -- '$FILTER' -m pipe -c '$D/ps.conf' -o virus_action=reject \
 		-f s@example.com -- r@example.net < '$D/eicar.eml' > '$D/out'; test \$? -eq 69 &&
 	grep -q '^5.7.1 message content rejected: infected: Eicar-Test-Signature' '$D/out'"
+
+# Envelope addresses longer than any fixed buffer: relayed whole (here to
+# a sendmail that records its arguments), never as the null sender; past
+# 16384 bytes a 4.1.7 deferral.
+printf '#!/bin/sh\nprintf "%%s\\n" "$@" > "%s/argv"\ncat > /dev/null\n' "$D" > "$D/sendmail"
+chmod 755 "$D/sendmail"
+long=$(head -c 3000 /dev/zero | tr '\0' l)@long.example
+run_filter "$D/out" -m pipe -c "$D/ps.conf" -o reinject_target=sendmail \
+	-o "sendmail_path=$D/sendmail" -f "$long" -- r@example.net < "$D/clean.eml"
+check "3012-byte sender: relayed whole" test "$(sed -n 4p "$D/argv")" = "$long"
+expect 75 4.1.7 "sender over 16384 bytes" -m pipe -c "$D/ps.conf" -o reinject_target=sendmail \
+	-o "sendmail_path=$D/sendmail" -f "$(head -c 17000 /dev/zero | tr '\0' h)@x" -- r@example.net
 check "no spool file left" test -z "$(ls -A "$D/spool")"
 finish

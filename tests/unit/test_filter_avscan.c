@@ -337,7 +337,9 @@ static void test_clamav_bundled(void)
     UT_CHECK(strncmp(v, "ClamAV 1.", 9) == 0 && strstr(v, "/test-signatures") != NULL,
              "version \"%s\"", v);
     UT_EQ_INT(avscan_signatures(av), 2, "bundled signature count");
-    UT_EQ_INT(entries(var_spool_dir), 0, "no signature files left in spool_dir");
+    UT_EQ_INT(entries(var_spool_dir), 1, "spool_dir holds our scan directory only");
+    UT_CHECK(avscan_tmpdir() != NULL && entries(avscan_tmpdir()) == 0,
+             "no signature files left in it");
     avscan_close(av);
     av = avscan_open("clamav", NULL, err);
     UT_CHECK(av != NULL, "reopen: %s", vbuf_str(err));
@@ -461,6 +463,168 @@ static void test_clamav_bundled(void)
 
     vbuf_free(err);
     vbuf_free(vn);
+}
+
+/* tar_append - one ustar member of len bytes (data, repeated) */
+static void tar_append(VBUF *tar, const char *name, const char *data, size_t len)
+{
+    char    hdr[512];
+    unsigned sum = 0;
+    size_t  i;
+
+    memset(hdr, 0, sizeof(hdr));
+    snprintf(hdr, 100, "%s", name);
+    snprintf(hdr + 100, 8, "%07o", 0644);
+    snprintf(hdr + 108, 8, "%07o", 0);
+    snprintf(hdr + 116, 8, "%07o", 0);
+    snprintf(hdr + 124, 12, "%011lo", (unsigned long)len);
+    snprintf(hdr + 136, 12, "%011lo", 1700000000UL);
+    memset(hdr + 148, ' ', 8);
+    hdr[156] = '0';
+    memcpy(hdr + 257, "ustar", 6);
+    memcpy(hdr + 263, "00", 2);
+    for (i = 0; i < sizeof(hdr); i++)
+        sum += (unsigned char)hdr[i];
+    snprintf(hdr + 148, 8, "%06o", sum & 0777777);
+    vbuf_append(tar, hdr, sizeof(hdr));
+    for (i = 0; i < len; i++)
+        vbuf_addch(tar, data[i % strlen(data)]);
+    while (vbuf_len(tar) % 512)
+        vbuf_addch(tar, 0);
+}
+
+/* read_line_fd - one line from a pipe into buf (no newline); 0 or -1 */
+static int read_line_fd(int fd, char *buf, size_t len)
+{
+    size_t  n = 0;
+    char    c;
+
+    while (n + 1 < len && read(fd, &c, 1) == 1 && c != '\n')
+        buf[n++] = c;
+    buf[n] = 0;
+    return n > 0 ? 0 : -1;
+}
+
+/* scan_child - a process that opens the scanner, says where its scan
+ * directory is on out, then scans the file forever, or (file NULL)
+ * waits for a byte on in and scans EICAR then: exit 0 when found */
+static pid_t scan_child(const char *file, int in, int out)
+{
+    VBUF   *err, *vn;
+    AVSCAN *av;
+    pid_t   pid;
+    char    c;
+    int     fd, found;
+
+    fflush(stdout);
+    if ((pid = fork()) != 0)
+        return pid;
+    alarm(60);
+    err = vbuf_alloc(0);
+    vn = vbuf_alloc(0);
+    if ((av = avscan_open("clamav", "", err)) == NULL || avscan_tmpdir() == NULL)
+        _exit(2);
+    (void)!write(out, avscan_tmpdir(), strlen(avscan_tmpdir()));
+    (void)!write(out, "\n", 1);
+    if (file != NULL) {
+        fd = open(file, O_RDONLY);
+        for (;;)
+            (void)avscan_scan_fd(av, fd, vn, err);
+    }
+    if (read(in, &c, 1) != 1)
+        _exit(3);
+    found = avscan_scan_mem(av, eicar, strlen(eicar), vn, err) == AV_VIRUS;
+    /* its last scanner closed, the directory goes (an exit() would do the
+     * same; _exit() here keeps libclamav's own exit-time leaks out of the
+     * sanitizer build's status) */
+    avscan_close(av);
+    vbuf_free(err);
+    vbuf_free(vn);
+    _exit(found ? 0 : 1);
+}
+
+/* test_clamav_tmpdir - a scan killed with SIGKILL leaves its directory
+ * and what it decoded; the next process removes it; the directory of a
+ * live process is never touched */
+static void test_clamav_tmpdir(void)
+{
+    VBUF   *tar = vbuf_alloc(0), *err = vbuf_alloc(0);
+    char    killed[600], live[600], member[32];
+    int     p1[2], p2[2], i, st, tries, left = 0;
+    struct stat sb;
+    pid_t   pid, keeper;
+    AVSCAN *ours = avscan_open("clamav", "", err);
+
+    UT_CHECK(ours != NULL && avscan_tmpdir() != NULL, "open: %s", vbuf_str(err));
+
+    /* an archive whose members libclamav writes out to scan them */
+    for (i = 0; i < 8; i++) {
+        snprintf(member, sizeof(member), "part%d.txt", i);
+        tar_append(tar, member, "an ordinary line of text, nothing to see here\n", 1 << 20);
+    }
+    for (i = 0; i < 1024; i++)
+        vbuf_addch(tar, 0);
+    write_file(tpath("big.tar"), vbuf_str(tar), vbuf_len(tar));
+
+    /* kill a scanning process mid-scan, until one leaves content behind */
+    for (tries = 0; tries < 20 && left == 0; tries++) {
+        if (pipe(p1) < 0)
+            break;
+        pid = scan_child(tpath("big.tar"), -1, p1[1]);
+        close(p1[1]);
+        if (read_line_fd(p1[0], killed, sizeof(killed)) < 0) {
+            close(p1[0]);
+            waitpid(pid, &st, 0);
+            UT_CHECK(0, "scanning child did not start (status %d)", st);
+            break;
+        }
+        close(p1[0]);
+        for (i = 0; i < 5000 && entries(killed) <= 0; i++)
+            usleep(1000);
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        left = entries(killed) > 0;
+    }
+    UT_CHECK(left, "a SIGKILL mid-scan left the scan's files in %s", killed);
+
+    /* a live process with its own directory, waiting */
+    UT_CHECK(pipe(p1) == 0 && pipe(p2) == 0, "pipe: %s", strerror(errno));
+    keeper = scan_child(NULL, p2[0], p1[1]);
+    close(p1[1]);
+    close(p2[0]);
+    UT_CHECK(read_line_fd(p1[0], live, sizeof(live)) == 0, "live child started");
+    close(p1[0]);
+
+    /* the next run: a process that opens the scanner sweeps */
+    fflush(stdout);
+    if ((pid = fork()) == 0) {
+        AVSCAN *av = avscan_open("clamav", "", err);
+
+        st = av != NULL ? 0 : 1;
+        avscan_close(av);
+        _exit(st);
+    }
+    waitpid(pid, &st, 0);
+    UT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the next run opened the scanner");
+    UT_CHECK(lstat(killed, &sb) < 0 && errno == ENOENT,
+             "the killed scan's directory is gone after the next run");
+    UT_CHECK(lstat(live, &sb) == 0 && S_ISDIR(sb.st_mode),
+             "the live process's directory is still there");
+    UT_CHECK(avscan_tmpdir() != NULL && lstat(avscan_tmpdir(), &sb) == 0,
+             "our own directory is still there");
+
+    /* the live process scans on, then exits and takes its directory away */
+    (void)!write(p2[1], "g", 1);
+    close(p2[1]);
+    waitpid(keeper, &st, 0);
+    UT_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the live process still finds EICAR");
+    UT_CHECK(lstat(live, &sb) < 0 && errno == ENOENT, "its directory went with its exit");
+    UT_EQ_INT(entries(var_spool_dir), 1, "spool_dir: only our own directory left");
+    avscan_close(ours);
+    UT_EQ_INT(entries(var_spool_dir), 0, "spool_dir: empty once our last scanner is closed");
+    unlink(tpath("big.tar"));
+    vbuf_free(tar);
+    vbuf_free(err);
 }
 
 /* test_clamav_dbdir - an explicit database directory */
@@ -646,6 +810,7 @@ static void cleanup(void)
     };
     size_t  i;
 
+    avscan_tmpdir_remove();
     for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (unlink(tpath(names[i])) < 0)
             rmdir(tpath(names[i]));
@@ -680,8 +845,10 @@ int     main(void)
     }
     if (sysdb)
         printf("note: /var/lib/clamav has a database; bundled signature checks skipped\n");
-    else
+    else {
         test_clamav_bundled();
+        test_clamav_tmpdir();
+    }
     test_clamav_dbdir();
     test_clamd();
     cleanup();
