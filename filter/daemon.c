@@ -868,7 +868,8 @@ static void master_reload(const char *why)
     INSPECTOR *in, *old;
 
     msg_info("reload (%s): loading settings and signatures", why);
-    if (prog_configure(&opts, err) < 0 || action_check(err) < 0) {
+    if (prog_configure(&opts, err) < 0 || action_check(err) < 0
+        || banned_settings_check(err) < 0) {
         msg_warn("reload: configuration error: %s; keeping the old settings and signatures",
                  vbuf_str(err));
         config_restore(snap);

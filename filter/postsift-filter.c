@@ -170,6 +170,7 @@ SEE ALSO
 #include <time.h>
 #include <unistd.h>
 
+#include "filter/banned.h"
 #include "filter/daemon.h"
 #include "filter/decide.h"
 #include "filter/inspect.h"
@@ -577,7 +578,7 @@ int main(int argc, char **argv)
         msg_warn("configuration error: %s", vbuf_str(err));
         exit_with(EXIT_TEMPFAIL, "4.3.5", "postsift configuration error: %s", vbuf_str(err));
     }
-    if (action_check(err) < 0) {
+    if (action_check(err) < 0 || banned_settings_check(err) < 0) {
         msg_warn("configuration error: %s", vbuf_str(err));
         exit_with(EXIT_TEMPFAIL, "4.3.5", "postsift configuration error: %s", vbuf_str(err));
     }

@@ -73,6 +73,7 @@ r="$reinject -c $conf"
     expect 75 "$dsn" "filter: no -f" $f -- r@y
     expect 75 "$dsn" "filter: no recipient" $f -f s@x
     expect 75 "$dsn" "filter: bad -o" $f -o nonsense -f s@x -- r@y
+    expect 75 "$dsn.*banned_types" "filter: bad banned_types pattern" $f -o "banned_types=application/[" -f s@x -- r@y
     expect 75 "$dsn.*unknown option -z" "reinject: unknown option" $r -z -f s@x -- r@y
     expect 75 "$dsn.*--bogus" "reinject: unknown long option" $r --bogus -f s@x -- r@y
     expect 75 "$dsn.*--list" "reinject: --list with a value" $r --list=x
