@@ -1,13 +1,17 @@
 /*
  * inspect - everything done to a spooled message to reach a verdict
  *
- * Parse the spool file with GMime (a seekable file, so part contents stay
- * on disk), walk every leaf part (nested message/rfc822 included), decode
- * it, take its filename (RFC 2047/2231 decoded) and its libmagic type, apply
- * the banned rules and the malware scanner. Ambiguous MIME (parser warnings
- * such as duplicate boundaries or parameters) adds a scan of the raw message
- * through libclamav's own mail parser; what stays ambiguous is unchecked.
- * One code path for the pipe and smtpd modes.
+ * Walk the spool file with mimewalk (GMime within the MIME limits: every
+ * leaf part, nested message/rfc822 included, every preamble and epilogue,
+ * and the file names of what lies beyond the limits), decode each part,
+ * take its file names (RFC 2047/2231 decoded, NUL bytes seen through) and
+ * its libmagic type, apply the banned rules, list the members of archives
+ * (archive_walk), find uuencoded, yEnc and BinHex files in text and give
+ * them the same, and run the malware scanner. Ambiguous MIME (parser
+ * warnings such as duplicate boundaries or parameters) or an exceeded
+ * limit adds a scan of the raw message through libclamav's own mail
+ * parser; what stays ambiguous is unchecked, and banned or infected wins
+ * over it. One code path for the pipe and smtpd modes.
  */
 #ifndef POSTSIFT_INSPECT_H
 #define POSTSIFT_INSPECT_H

@@ -10,6 +10,9 @@
 #include "lib/config.h"
 #include "lib/params.h"
 
+long  var_archive_max_bytes;
+long  var_archive_max_depth;
+long  var_archive_max_members;
 char *var_banned_extensions;
 char *var_banned_names;
 char *var_banned_types;
@@ -28,6 +31,7 @@ char *var_log_file;
 long  var_max_trace_headers;
 long  var_message_size_limit;
 long  var_mime_max_depth;
+long  var_mime_max_headers;
 long  var_mime_max_parts;
 char *var_myhostname;
 char *var_oversize_action;
@@ -78,6 +82,12 @@ char *var_virus_action;
 #define MB (1024L * 1024L)
 
 const CFG_PARAM config_params[] = {
+    {"archive_max_bytes", CFG_SIZE, "100m", &var_archive_max_bytes, 1, 0,
+     "most bytes decompressed to list the members of one archive, nested ones included"},
+    {"archive_max_depth", CFG_INT, "4", &var_archive_max_depth, 1, 100,
+     "deepest archive nesting whose members are listed (1: not inside nested archives)"},
+    {"archive_max_members", CFG_INT, "1000", &var_archive_max_members, 1, 0,
+     "most archive members listed for one part; more make the message unchecked"},
     {"banned_action", CFG_STR, "reject", &var_banned_action, 0, 0,
      "action for a banned file name or type: pass, tag, reject, discard, quarantine, defer"},
     {"banned_double_extensions", CFG_BOOL, "yes", &var_banned_double_extensions, 0, 0,
@@ -113,9 +123,11 @@ const CFG_PARAM config_params[] = {
     {"message_size_limit", CFG_SIZE, "52428800", &var_message_size_limit, 0, 0,
      "larger messages are not scanned and get oversize_action (0: no limit)"},
     {"mime_max_depth", CFG_INT, "20", &var_mime_max_depth, 1, 1000,
-     "deepest MIME nesting inspected; deeper parts make the message unchecked"},
+     "deepest MIME nesting fully inspected; deeper parts get the name, type and archive checks only and make the message unchecked"},
+    {"mime_max_headers", CFG_INT, "50000", &var_mime_max_headers, 1, 0,
+     "most header items (fields, words, parameters, addresses) parsed in one message; more make it unchecked"},
     {"mime_max_parts", CFG_INT, "1000", &var_mime_max_parts, 1, 0,
-     "most MIME parts inspected; more make the message unchecked"},
+     "most MIME parts (and inline uuencoded, yEnc or BinHex files) inspected; more make the message unchecked"},
     {"myhostname", CFG_STR, "", &var_myhostname, 0, 0,
      "host name used in headers and EHLO; empty: the system's"},
     {"oversize_action", CFG_STR, "tag", &var_oversize_action, 0, 0,

@@ -24,7 +24,11 @@ extern long  var_clamav_max_recursion;
 extern long  var_clamav_max_files;
 extern long  var_clamav_max_scantime;     /* seconds */
 extern long  var_mime_max_depth;
+extern long  var_mime_max_headers;        /* header fields + parameters + addresses */
 extern long  var_mime_max_parts;
+extern long  var_archive_max_depth;
+extern long  var_archive_max_members;
+extern long  var_archive_max_bytes;
 extern char *var_banned_extensions;       /* comma/space list, no dots */
 extern char *var_banned_types;            /* libmagic MIME types */
 extern char *var_banned_names;            /* shell-style patterns, matched case-insensitively */

@@ -8,6 +8,7 @@
  * the signature name belongs to the scanner.
  */
 #include <dirent.h>
+#include <sys/resource.h>
 #include <glib.h>
 
 #include "filter/inspect.h"
@@ -65,6 +66,49 @@ static void elf(unsigned char buf[128])
     buf[16] = 2;                        /* ET_EXEC */
     buf[18] = 0x3e;                     /* EM_X86_64 */
     buf[20] = 1;                        /* EV_CURRENT */
+}
+
+/* uuencode - "begin 644 name" ... "end" of data, 45 bytes a line */
+static void uuencode(VBUF *out, const char *name, const void *data, size_t len)
+{
+    const unsigned char *d = data;
+    size_t  i, j, n;
+    int     k;
+
+    vbuf_sprintf_append(out, "begin 644 %s\r\n", name);
+    for (i = 0; i < len; i += 45) {
+        n = len - i < 45 ? len - i : 45;
+        vbuf_addch(out, (int)n + 32);
+        for (j = 0; j < n; j += 3) {
+            unsigned v = 0;
+
+            for (k = 0; k < 3; k++)
+                v = v << 8 | (j + (size_t)k < n ? d[i + j + (size_t)k] : 0);
+            for (k = 3; k >= 0; k--)
+                vbuf_addch(out, ((v >> (6 * k)) & 63) ? (int)((v >> (6 * k)) & 63) + 32 : '`');
+        }
+        vbuf_strcat(out, "\r\n");
+    }
+    vbuf_strcat(out, "`\r\nend\r\n");
+}
+
+/* yencode - "=ybegin" ... "=yend" of data on one line */
+static void yencode(VBUF *out, const char *name, const void *data, size_t len)
+{
+    const unsigned char *d = data;
+    size_t  i;
+
+    vbuf_sprintf_append(out, "=ybegin line=128 size=%zu name=%s\r\n", len, name);
+    for (i = 0; i < len; i++) {
+        int     c = (d[i] + 42) & 255;
+
+        if (c == 0 || c == '\n' || c == '\r' || c == '=') {
+            vbuf_addch(out, '=');
+            c = (c + 64) & 255;
+        }
+        vbuf_addch(out, c);
+    }
+    vbuf_sprintf_append(out, "\r\n=yend size=%zu\r\n", len);
 }
 
 /* inspect - spool len bytes and inspect them */
@@ -282,6 +326,163 @@ static void test_built(void)
     vbuf_free(m);
 }
 
+/* test_hidden - payloads where only leaf parts used to go: preamble,
+ * epilogue, uuencode, yEnc and BinHex in text */
+static void test_hidden(void)
+{
+    VBUF   *m = vbuf_alloc(0);
+    unsigned char exe[128];
+    gchar  *hqx;
+    gsize   hqxlen;
+
+    vbuf_strcpy(m, HDR "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n");
+    vbuf_sprintf_append(m, "%s\r\n--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b1--\r\n", eicar);
+    expect("EICAR in the preamble", m->data, m->len, VERDICT_INFECTED, "in the preamble of the message");
+
+    vbuf_strcpy(m, HDR "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+                "This is a multi-part message in MIME format.\r\n"
+                "--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b1--\r\n");
+    vbuf_sprintf_append(m, "%s\r\n", eicar);
+    expect("EICAR in the epilogue", m->data, m->len, VERDICT_INFECTED, "in the epilogue of the message");
+
+    vbuf_strcpy(m, HDR "Content-Type: multipart/mixed; boundary=\"o\"\r\n\r\n"
+                "--o\r\nContent-Type: text/plain\r\n\r\nhello\r\n"
+                "--o\r\nContent-Type: multipart/alternative; boundary=\"i\"\r\n\r\n");
+    vbuf_sprintf_append(m, "%s\r\n--i\r\nContent-Type: text/plain\r\n\r\nalt\r\n--i--\r\n--o--\r\n", eicar);
+    expect("EICAR in a nested preamble", m->data, m->len, VERDICT_INFECTED, "in the preamble of part 2");
+
+    vbuf_strcpy(m, HDR "Content-Type: text/plain\r\n\r\nSee the file below.\r\n\r\n");
+    uuencode(m, "eicar.com", eicar, strlen(eicar));
+    vbuf_strcat(m, "\r\nBye.\r\n");
+    expect("uuencoded EICAR in a text body", m->data, m->len, VERDICT_INFECTED,
+           "in uuencoded file \"eicar.com\" in part 1");
+
+    vbuf_strcpy(m, HDR "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n");
+    uuencode(m, "eicar.com", eicar, strlen(eicar));
+    vbuf_strcat(m, "--b1\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b1--\r\n");
+    expect("uuencoded EICAR in the preamble", m->data, m->len, VERDICT_INFECTED,
+           "in uuencoded file \"eicar.com\" in the preamble of the message");
+
+    vbuf_strcpy(m, HDR "Content-Type: text/plain\r\n\r\nhi\r\n");
+    uuencode(m, "evil.exe", "harmless", 8);
+    expect("uuencoded banned name", m->data, m->len, VERDICT_BANNED,
+           "banned name \"evil.exe\" (extension .exe) in uuencoded file \"evil.exe\" in part 1");
+
+    elf(exe);
+    vbuf_strcpy(m, HDR "Content-Type: text/plain\r\n\r\nhi\r\n");
+    uuencode(m, "notes.txt", exe, sizeof(exe));
+    expect("uuencoded ELF named .txt", m->data, m->len, VERDICT_BANNED,
+           "banned type application/x-executable in \"notes.txt\" in uuencoded file");
+
+    vbuf_strcpy(m, HDR "Content-Type: text/plain\r\n\r\nhi\r\nbegin 644 cut.dat\r\n"
+                "M9F]O8F%R9F]O8F%R9F]O8F%R9F]O8F%R9F]O8F%R9F]O8F%R9F]O8F%R9F]O\r\n");
+    expect("uuencode cut short", m->data, m->len, VERDICT_UNCHECKED,
+           "uuencoded file \"cut.dat\" incomplete (no end line) in part 1");
+
+    vbuf_strcpy(m, HDR "Content-Type: text/plain\r\n\r\nyEnc follows\r\n");
+    yencode(m, "eicar.com", eicar, strlen(eicar));
+    expect("yEnc EICAR", m->data, m->len, VERDICT_INFECTED, "in yEnc file \"eicar.com\" in part 1");
+
+    if (!g_file_get_contents("/usr/share/clamav-testfiles/clam.exe.binhex", &hqx, &hqxlen, NULL))
+        msg_fatal("cannot read clam.exe.binhex (package clamav-testfiles)");
+    vbuf_strcpy(m, HDR "Content-Type: text/plain\r\n\r\n");
+    vbuf_append(m, hqx, hqxlen);
+    expect("BinHex ClamAV test file", m->data, m->len, VERDICT_INFECTED,
+           "in BinHex file \"clam.exe\" in part 1");
+    g_free(hqx);
+    vbuf_free(m);
+}
+
+/* test_banned_wins - a banned attachment where the message is also
+ * unchecked: beyond the part limit, too deep, many names, NUL in a name,
+ * a boundary GMime finds inside a long line */
+static void test_banned_wins(void)
+{
+    VBUF   *m = vbuf_alloc(0);
+    int     i;
+
+    vbuf_strcpy(m, HDR "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n");
+    for (i = 0; i < 1100; i++)
+        vbuf_sprintf_append(m, "--b1\r\nContent-Type: text/plain\r\n\r\npart %d\r\n", i);
+    vbuf_strcat(m, "--b1\r\nContent-Type: application/octet-stream\r\n"
+                "Content-Disposition: attachment; filename=\"late.exe\"\r\n\r\nMZ\r\n--b1--\r\n");
+    expect("banned beyond mime_max_parts", m->data, m->len, VERDICT_BANNED,
+           "banned name \"late.exe\" (extension .exe) in a MIME header at offset");
+
+    vbuf_strcpy(m, HDR "Content-Type: multipart/mixed; boundary=\"d0\"\r\n\r\n");
+    for (i = 1; i < 25; i++)
+        vbuf_sprintf_append(m, "--d%d\r\nContent-Type: multipart/mixed; boundary=\"d%d\"\r\n\r\n",
+                            i - 1, i);
+    vbuf_strcat(m, "--d24\r\nContent-Type: application/octet-stream; name=\"deep.scr\"\r\n\r\nMZ\r\n");
+    for (i = 24; i >= 0; i--)
+        vbuf_sprintf_append(m, "--d%d--\r\n", i);
+    expect("banned deeper than mime_max_depth", m->data, m->len, VERDICT_BANNED,
+           "banned name \"deep.scr\" (extension .scr) in part 1.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1");
+
+    vbuf_strcpy(m, HDR "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n"
+                "Content-Type: application/octet-stream");
+    for (i = 0; i < 20; i++)
+        vbuf_sprintf_append(m, ";\r\n name=\"file%02d.txt\"", i);
+    vbuf_strcat(m, ";\r\n name=\"last.vbs\"\r\n\r\ndata\r\n--b1--\r\n");
+    expect("banned 21st name", m->data, m->len, VERDICT_BANNED,
+           "banned name \"last.vbs\" (extension .vbs) in part 1");
+
+    EXPECT("NUL in an RFC 2231 name",
+           HDR "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+           "--b1\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+           "--b1\r\nContent-Type: application/octet-stream\r\n"
+           "Content-Disposition: attachment; filename*=UTF-8''evil%00.js\r\n\r\nx\r\n--b1--\r\n",
+           VERDICT_BANNED, "(extension .js) in part 2");
+
+    /* Some length of this line makes GMime 3.2 see "--BB--" inside it. */
+    for (i = 4030; i < 4160; i++) {
+        INSPECT_RESULT res;
+
+        vbuf_strcpy(m, HDR "Content-Type: multipart/mixed; boundary=\"BB\"\r\n\r\n"
+                    "--BB\r\nContent-Type: text/plain\r\n\r\n");
+        while (m->len < (size_t)i)
+            vbuf_addch(m, 'x');
+        vbuf_strcat(m, "--BB--\r\n--BB\r\nContent-Type: application/octet-stream; name=\"hid.exe\"\r\n"
+                    "\r\nMZ\r\n--BB--\r\n");
+        inspect_result_init(&res);
+        inspect(m->data, m->len, &res);
+        UT_CHECK(res.verdict == VERDICT_BANNED && strstr(vbuf_str(res.detail), "hid.exe"),
+                 "long line %d: %s (%s)", i, verdict_names[res.verdict], vbuf_str(res.detail));
+        inspect_result_free(&res);
+    }
+    vbuf_free(m);
+}
+
+/* test_raw_cost - a raw scan libclamav's mail parser would need hundreds
+ * of MB for is not run: unchecked instead */
+static void test_raw_cost(void)
+{
+    VBUF   *m = vbuf_alloc(0);
+    struct rusage ru;
+    long    before, grown;
+    int     i;
+
+    getrusage(RUSAGE_SELF, &ru);
+    before = ru.ru_maxrss / 1024;
+    vbuf_strcpy(m, HDR "Content-Type: multipart/mixed; boundary=\"d0\"\r\n\r\n");
+    for (i = 1; i < 10; i++)
+        vbuf_sprintf_append(m, "--d%d\r\nContent-Type: multipart/mixed; boundary=\"d%d\"\r\n\r\n",
+                            i - 1, i);
+    vbuf_strcat(m, "--d9\r\nContent-Type: text/plain\r\n"
+                "Content-Disposition: inline; filename=\"a.txt\"; filename=\"b.txt\"\r\n\r\n");
+    for (i = 0; i < 450000; i++)
+        vbuf_strcat(m, "--x\r\n");
+    /* The detail names the first reason; the raw scan's skip comes after. */
+    expect("raw scan too costly", m->data, m->len, VERDICT_UNCHECKED, "ambiguous MIME");
+    getrusage(RUSAGE_SELF, &ru);
+    grown = ru.ru_maxrss / 1024 - before;
+    printf("raw scan too costly: peak RSS grew %ld MB\n", grown);
+#ifndef __SANITIZE_ADDRESS__
+    UT_CHECK(grown < 100, "peak RSS grew %ld MB", grown);
+#endif
+    vbuf_free(m);
+}
+
 /* count_fds - open descriptors of this process */
 static int count_fds(void)
 {
@@ -341,6 +542,9 @@ int     main(int argc, char **argv)
 
     test_simple();
     test_built();
+    test_raw_cost();                    /* first of the big ones: it measures the peak RSS */
+    test_hidden();
+    test_banned_wins();
     test_repeat();
 
     inspector_close(inspector);
