@@ -418,6 +418,53 @@ static size_t archive_chain_push(ARCHIVE_WALK *w, const char *name)
 
 static int archive_list(ARCHIVE_WALK *, struct archive *, int, const char *, int);
 
+#define ARCHIVE_EOCD_WINDOW (22 + 65535)   /* end record plus the longest comment */
+
+/* archive_zip_tail_ok - does a zip end with an end-of-central-directory
+ * record? libarchive falls back to reading local headers one after the
+ * other when it finds none, and then lists happily what a zip tool, which
+ * reads the central directory, refuses or reads otherwise. data (size
+ * bytes) or the descriptor of src */
+static int archive_zip_tail_ok(const unsigned char *data, size_t size, ARCHIVE_FDSRC *src)
+{
+    unsigned char *tail = NULL;
+    const unsigned char *p;
+    size_t  len;
+    ssize_t n;
+    int     found = 0;
+
+    if (data == NULL) {
+        len = src->size < ARCHIVE_EOCD_WINDOW ? (size_t) src->size : ARCHIVE_EOCD_WINDOW;
+        tail = mymalloc(len ? len : 1);
+        do {
+            n = pread(src->fd, tail, len, src->size - (off_t) len);
+        } while (n < 0 && errno == EINTR);
+        if (n != (ssize_t) len) {
+            myfree(tail);
+            return (0);
+        }
+        data = tail;
+    } else {
+        len = size < ARCHIVE_EOCD_WINDOW ? size : ARCHIVE_EOCD_WINDOW;
+        data += size - len;
+    }
+    for (p = data + len; !found && p >= data + 22; p--)
+        found = memcmp(p - 22, "PK\005\006", 4) == 0;
+    myfree(tail);
+    return (found);
+}
+
+/* archive_zip_check - after a zip was listed: unchecked when it has no
+ * end-of-central-directory record */
+static void archive_zip_check(ARCHIVE_WALK *w, struct archive *a, int depth,
+                              const unsigned char *data, size_t size, ARCHIVE_FDSRC *src)
+{
+    /* Under a compression filter the bytes at hand are not the zip's. */
+    if (w->stop == 0 && (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP
+        && archive_filter_count(a) <= 1 && !archive_zip_tail_ok(data, size, src))
+        archive_unchecked(w, depth, "corrupt archive", "zip without a central directory");
+}
+
 /* archive_nested - read the rest of a member that is an archive (unless
  * head holds all of it) into memory and list it one level deeper; 0, or
  * -1 when the current level cannot go on (its own data failed) */
@@ -461,7 +508,8 @@ static int archive_nested(ARCHIVE_WALK *w, struct archive *a, int depth, const c
         /* It bid on its head; whole, it may still turn out not to be one. */
         if (archive_open_failed(child) == ARCHIVE_UNCHECKED)
             archive_unchecked(w, depth + 1, "corrupt archive", archive_error(child));
-    } else if (archive_list(w, child, depth + 1, name, archive_is_exe(buf, len)) == ARCHIVE_LIST_RAW) {
+    } else if ((status = archive_list(w, child, depth + 1, name, archive_is_exe(buf, len)))
+               == ARCHIVE_LIST_RAW) {
         archive_read_free(child);
         if (archive_open(&child, buf, len, NULL, 1) < LA_WARN) {
             if (archive_open_failed(child) == ARCHIVE_UNCHECKED)
@@ -469,6 +517,8 @@ static int archive_nested(ARCHIVE_WALK *w, struct archive *a, int depth, const c
         }
         else
             (void) archive_list(w, child, depth + 1, name, 0);
+    } else if (status == ARCHIVE_OK) {
+        archive_zip_check(w, child, depth + 1, buf, len, NULL);
     }
     archive_read_free(child);
     vbuf_truncate(w->chain, mark);
@@ -693,6 +743,8 @@ int     archive_walk(const unsigned char *data, size_t size, int fd, const char 
         archive_printable(w.chain, name, ARCHIVE_NAME_SHOW, 1);
     w.scratch = mymalloc(ARCHIVE_SNIFF_MAX);
     result = archive_list(&w, a, 1, name, archive_is_exe(start, startlen));
+    if (result == ARCHIVE_OK)
+        archive_zip_check(&w, a, 1, data, size, &src);
     if (result == ARCHIVE_LIST_RAW) {
         archive_read_free(a);
         if (archive_open(&a, data, size, &src, 1) < LA_WARN) {

@@ -642,6 +642,44 @@ static void test_corrupt(RECORD *r, VBUF *why)
     UT_EQ_INT(walk(g.data, g.len, "g.zip", &big, r, why, "garbage"), ARCHIVE_UNCHECKED, "garbage result");
     UT_CHECK(strncmp(vbuf_str(why), "corrupt archive: ", 17) == 0, "garbage why: %s", vbuf_str(why));
     myfree(g.data);
+    /* Every member whole, the central directory cut off: libarchive reads
+     * the local headers and would call it complete; a zip tool refuses it. */
+    {
+        long    cd = find_bytes(&z, "PK\001\002", 4);
+        BUF     cut = {NULL, 0, 0};
+        BUF     outer;
+        int     fd;
+
+        UT_CHECK(cd > 0, "no central directory found");
+        buf_add(&cut, z.data, (size_t) cd + 20);        /* a piece of the first entry */
+        buf_add(&cut, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+        UT_EQ_INT(walk(cut.data, cut.len, "cd.zip", &big, r, why, "no cd"), ARCHIVE_UNCHECKED,
+                  "no central directory: result");
+        UT_CHECK(strstr(vbuf_str(why), "central directory") != NULL, "no cd why: %s", vbuf_str(why));
+        UT_CHECK(find(r, "second.exe") != NULL, "no cd: the members were still listed");
+        fd = tmpfd(cut.data, cut.len);
+        forget(r);
+        UT_EQ_INT(archive_walk(NULL, 0, fd, "cd.zip", &big, record, r, why), ARCHIVE_UNCHECKED,
+                  "no central directory from a file: result");
+        close(fd);
+        {
+            ENTRY   in[] = {{"cd.zip", cut.data, cut.len, NULL}};
+
+            outer = make("zip", 0, "zip:compression=store", NULL, in, 1);
+        }
+        UT_EQ_INT(walk(outer.data, outer.len, "outer.zip", &big, r, why, "nested no cd"),
+                  ARCHIVE_UNCHECKED, "nested zip without central directory: result");
+        UT_CHECK(find(r, "second.exe") != NULL, "nested no cd: inner members listed");
+        /* The intact zip stays complete, from memory and from a file. */
+        UT_EQ_INT(walk(z.data, z.len, "ok.zip", &big, r, why, "intact"), ARCHIVE_OK, "intact zip");
+        fd = tmpfd(z.data, z.len);
+        forget(r);
+        UT_EQ_INT(archive_walk(NULL, 0, fd, "ok.zip", &big, record, r, why), ARCHIVE_OK,
+                  "intact zip from a file");
+        close(fd);
+        myfree(outer.data);
+        myfree(cut.data);
+    }
     myfree(z.data);
 }
 
