@@ -3,7 +3,14 @@
 # Sourced by tests/integ/t*.sh (bash). Builds private Postfix instances
 # under one temporary directory, a capturing SMTP sink per instance
 # (Postfix's own smtp-sink), a private clamd, test messages, and the
-# check/finish counters that tests/run reads.
+# plan/check/finish counters that tests/run reads.
+#
+# Every test declares how many checks it runs (plan N, before the first
+# check; a count that depends on data, such as the number of ClamAV test
+# files, is computed) and runs exactly that many, whatever happens: a
+# check that cannot pass fails, it is never left out. tests/run fails a
+# test without a plan or with another number of checks; finish exits
+# non-zero then too.
 #
 # Layout of an instance NAME (pf_new NAME):
 #   $TESTROOT/NAME/etc       config_directory (main.cf, master.cf)
@@ -27,14 +34,17 @@
 # it there (postconf -e, idempotent) and pf_cleanup takes it out again.
 #
 # Functions (each has a one-line comment below):
-#   counters   check NAME CMD..., ok NAME, fail NAME [WHY], finish, die, note
+#   counters   plan N, check NAME CMD..., require NAME CMD..., ok NAME,
+#              fail NAME [WHY], finish, die, note
 #   setup      need_root, need_prog, testroot_init, free_port,
 #              wait_for TIMEOUT CMD..., on_cleanup CMD
-#   postfix    pf_new NAME, pfc ARGS (postconf -c), pf_start, pf_stop, pf_use,
+#   postfix    pf_new NAME, pfc ARGS (postconf -c), settle FILE..., pf_start,
+#              pf_stop, pf_use,
 #              pf_running, pf_reload, pf_log, pf_log_wait, pf_queue_count,
 #              pf_postqueue, pf_flush, wait_queue_empty, pf_reinject_service,
 #              pf_cleanup (also run by the EXIT/INT/TERM trap)
 #   postsift   ps_conf [name=value...], ps_install [options], snap FILE,
+#              $PP ARGS (scripts/postsift-postfix, then settle main.cf),
 #              same_conf BEFORE, pp_rc WANT ARGS (postsift-postfix),
 #              clean_check (postfix check says nothing),
 #              ps_daemon_start NAME [ARGS...] (sets DPID),
@@ -48,8 +58,16 @@
 # The functions that take an optional NAME act on that instance, else on
 # the current one.
 #
-# Environment: TOP (repo root), BUILD_DIR (build dir, absolute), both set
-# by tests/run; KEEP_TESTROOT=1 keeps $TESTROOT after the test.
+# Postfix programs read a main.cf (and a texthash table) only once it is
+# 2 s old: a younger file may be half written, and they wait, 0.3 s at a
+# time. Every edit here (pfc, $PP, the shared /etc/postfix/main.cf) is
+# complete when the command returns (postconf renames the new file into
+# place), so settle dates the file 3 s back at once, instead of making
+# each following postconf, postfix or sendmail call wait.
+#
+# Environment: TOP (the tree the tests run from), BUILD_DIR (build dir,
+# absolute), both set by tests/run (a staged copy: see tests/run);
+# KEEP_TESTROOT=1 keeps $TESTROOT after the test.
 
 set -u
 
@@ -66,6 +84,7 @@ PF_DEFAULT_MAIN=/etc/postfix/main.cf
 _main_pid=$$
 _ok=0
 _fail=0
+_plan=
 _instances=()
 _cleanup_hooks=()
 _ps_daemons=()
@@ -87,6 +106,18 @@ die() {
 }
 
 # ---------------------------------------------------------------- counters
+
+# plan N - this test runs N checks (ok, fail and check calls), declared
+# before the first; the line tests/run reads
+plan() {
+	case ${1:-} in
+	"" | *[!0-9]*) die "plan: '${1:-}' is not a number" ;;
+	esac
+	[ -z "$_plan" ] || die "plan: declared twice"
+	[ $((_ok + _fail)) -eq 0 ] || die "plan: declared after $((_ok + _fail)) checks"
+	_plan=$1
+	printf '%s: plan %d checks\n' "$TEST_NAME" "$1"
+}
 
 # ok NAME / fail NAME [why] - record one result
 ok() { _ok=$((_ok + 1)); printf 'ok   %s\n' "$1"; }
@@ -110,16 +141,34 @@ check() {
 	return 0
 }
 
-# finish - print the result line tests/run sums, clean up, exit
+# require NAME COMMAND... - check, and when it fails, finish at once: the
+# checks after it cannot pass (tests/run counts those not run as a
+# failure of the plan)
+require() {
+	local before=$_fail
+	check "$@"
+	[ "$_fail" -eq "$before" ] || finish
+}
+
+# finish - print the result line tests/run sums, clean up, exit; non-zero
+# when a check failed or the number of checks is not the plan
 finish() {
+	local bad=0
 	trap - EXIT INT TERM
 	if [ "$_fail" -gt 0 ]; then
 		_dump_logs
+		bad=1
 	fi
 	_cleanup_all
+	if [ -z "$_plan" ]; then
+		note "no plan: the test never said how many checks it runs"
+		bad=1
+	elif [ $((_ok + _fail)) -ne "$_plan" ]; then
+		note "ran $((_ok + _fail)) of $_plan planned checks"
+		bad=1
+	fi
 	printf '%s: %d passed, %d failed\n' "$TEST_NAME" "$_ok" "$_fail"
-	[ "$_fail" -eq 0 ]
-	exit
+	exit "$bad"
 }
 
 # _dump_logs - on failure, show the tail of every instance's logs
@@ -242,6 +291,7 @@ altconf_add() {
 		_altconf_list "$cur" | grep -qxF "$dir" && exit 0
 		postconf -e "alternate_config_directories = $(_altconf_prune "$cur" "") $dir" ||
 			die "cannot update $PF_DEFAULT_MAIN"
+		settle "$PF_DEFAULT_MAIN"
 	) 9>>"$ALTCONF_LOCK" || die "cannot update $PF_DEFAULT_MAIN"
 }
 altconf_del() {
@@ -250,6 +300,7 @@ altconf_del() {
 		cur=$(postconf -h alternate_config_directories 2>/dev/null) || exit 0
 		_altconf_list "$cur" | grep -qxF "$1" || exit 0
 		postconf -e "alternate_config_directories = $(_altconf_prune "$cur" "$1")"
+		settle "$PF_DEFAULT_MAIN"
 	) 9>>"$ALTCONF_LOCK"
 }
 _altconf_list() { printf '%s\n' "$1" | tr ', \t' '\n\n\n' | sed '/^$/d'; }
@@ -359,8 +410,41 @@ EOF
 	altconf_add "$PF_CONF"
 }
 
-# pfc ARGS... - postconf for the current instance
-pfc() { postconf -c "$PF_CONF" "$@"; }
+# pfc ARGS... - postconf for the current instance (main.cf settled after
+# an edit: -e, -X, -#)
+pfc() {
+	local rc=0 a
+	postconf -c "$PF_CONF" "$@" || rc=$?
+	for a in "$@"; do
+		case $a in
+		-[!-]*[eX#]* | -[eX#]*) settle "$PF_CONF/main.cf"; break ;;
+		esac
+	done
+	return "$rc"
+}
+
+# settle FILE... - date complete files 3 s back, so that Postfix programs
+# read them at once (see the top of this file)
+settle() {
+	touch -c -m -d "@$((EPOCHSECONDS - 3))" "$@" 2>/dev/null
+	return 0
+}
+
+# $PP ARGS... - scripts/postsift-postfix ARGS; the main.cf it edited
+# (-c DIR, else the current instance's) and the tables it wrote there
+# settled after
+# shellcheck disable=SC2034 # used by the tests
+PP=postsift_postfix
+postsift_postfix() {
+	local rc=0 dir=${PF_CONF:-} a prev=
+	for a in "$@"; do
+		[ "$prev" = -c ] && dir=$a
+		prev=$a
+	done
+	"$TOP/scripts/postsift-postfix" "$@" || rc=$?
+	[ -z "$dir" ] || settle "$dir/main.cf" "$dir"/postsift_filter_*
+	return "$rc"
+}
 
 # pf_use NAME - make instance NAME current again
 pf_use() {
@@ -408,8 +492,18 @@ pf_stop() {
 	return 0
 }
 
-# pf_reload [NAME]
-pf_reload() { postfix -c "$(_pf_dir "${1:-}")/etc" reload >/dev/null 2>&1; }
+# pf_reload [NAME] - postfix reload, and wait (up to 10 s) until the
+# master logs that it has read the new configuration
+pf_reload() {
+	local d n
+	d=$(_pf_dir "${1:-}")
+	n=$(grep -c 'master\[[0-9]*\]: reload -- ' "$d/maillog" 2>/dev/null)
+	postfix -c "$d/etc" reload >/dev/null 2>&1 || return 1
+	wait_for 10 _reloaded "$d/maillog" "${n:-0}"
+	return 0
+}
+# _reloaded MAILLOG N - the master has logged more than N reloads
+_reloaded() { [ "$(grep -c 'master\[[0-9]*\]: reload -- ' "$1" 2>/dev/null)" -gt "$2" ]; }
 
 # pf_log [NAME] - path of the instance's maillog
 pf_log() { echo "$(_pf_dir "${1:-}")/maillog"; }
@@ -560,14 +654,14 @@ same_conf() {
 pp_rc() {
 	local want=$1 rc=0
 	shift
-	"$TOP/scripts/postsift-postfix" "$@" > "$PF_DIR/pp.out" 2>&1 || rc=$?
+	postsift_postfix "$@" > "$PF_DIR/pp.out" 2>&1 || rc=$?
 	cat "$PF_DIR/pp.out"
 	[ "$rc" -eq "$want" ] || { echo "exit $rc, want $want"; return 1; }
 }
 
 # submission smtpd; output in $PF_DIR/install.log
 ps_install() {
-	"$TOP/scripts/postsift-postfix" install simple -c "$PF_CONF" \
+	postsift_postfix install simple -c "$PF_CONF" \
 		-u "$FILTER_USER" -p "${PS_CONF:-$PF_DIR/postsift.conf}" \
 		-b "$BUILD_DIR/bin/postsift-filter" -r "$PF_REINJECT_PORT" \
 		-l "$PF_SMTP_PORT" "$@" >>"$PF_DIR/install.log" 2>&1
@@ -596,7 +690,7 @@ ps_advanced_daemon() {
 	FPORT=$(free_port) || die "no free port"
 	ps_conf "smtpd_listen=127.0.0.1:$FPORT" "smtpd_workers=$2" "smtpd_pid_file=$PF_DIR/ps/daemon.pid"
 	pf_start
-	check "$1: install advanced" "$TOP/scripts/postsift-postfix" install advanced -c "$PF_CONF" \
+	check "$1: install advanced" postsift_postfix install advanced -c "$PF_CONF" \
 		-p "$PS_CONF" -b "$BUILD_DIR/bin/postsift-filter" -r "$PF_REINJECT_PORT" -P "$FPORT" \
 		-l "$PF_SMTP_PORT"
 	ps_daemon_start daemon

@@ -5,6 +5,7 @@
 
 . "$(dirname "$0")/lib.sh"
 need_root
+plan 35
 need_prog postfix postconf postqueue smtp-sink swaks nc
 
 # same_body ORIG SINKFILE - the sink's copy has the original's body

@@ -6,6 +6,7 @@
 
 . "$(dirname "$0")/lib.sh"
 need_root
+plan 21
 need_prog postfix postconf smtp-sink swaks
 getent passwd "$FILTER_USER" >/dev/null || die "no user $FILTER_USER (run scripts/install-deps)"
 filter_uid=$(id -u "$FILTER_USER")

@@ -10,10 +10,10 @@
 
 . "$(dirname "$0")/lib.sh"
 need_root
+plan 68
 need_prog postfix postconf smtp-sink swaks diff
 getent passwd "$FILTER_USER" >/dev/null || die "no user $FILTER_USER (run scripts/install-deps)"
 
-PP=$TOP/scripts/postsift-postfix
 same_body() { cmp -s <(msg_body "$1") <(sink_body "$2" | msg_body /dev/stdin); }
 # send_reinject FILE SENDER RCPT... - send_msg to the reinjection smtpd
 send_reinject() { local PF_SMTP_PORT=$PF_REINJECT_PORT; send_msg "$@"; }

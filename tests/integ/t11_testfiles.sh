@@ -17,6 +17,8 @@ mapfile -t files < <(find "$TESTFILES" -maxdepth 1 -type f -printf '%f\n' | LC_A
 nfiles=${#files[@]}
 [ "$nfiles" -ge 40 ] || die "only $nfiles files in $TESTFILES"
 note "$nfiles test files"
+# two rounds of 6 checks and one per file; 27 checks between and after them
+plan $((2 * (6 + nfiles) + 27))
 
 # reinject ARGS... - postsift-reinject as the filter user, with $PS_CONF
 reinject() { runuser -u "$FILTER_USER" -- "$BUILD_DIR/bin/postsift-reinject" -c "$PS_CONF" "$@"; }

@@ -13,6 +13,7 @@
 
 . "$(dirname "$0")/lib.sh"
 need_root
+plan 242
 need_prog postfix postconf postqueue smtp-sink swaks nc pgrep runuser
 getent passwd "$FILTER_USER" >/dev/null || die "no user $FILTER_USER (run scripts/install-deps)"
 [ -x "$BUILD_DIR/bin/postsift-filter" ] || die "no $BUILD_DIR/bin/postsift-filter (run make)"

@@ -6,6 +6,7 @@
 
 . "$(dirname "$0")/lib.sh"
 need_root
+plan 39
 need_prog nc runuser
 
 FILTER=$BUILD_DIR/bin/postsift-filter

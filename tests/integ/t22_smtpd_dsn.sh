@@ -34,13 +34,13 @@
 
 . "$(dirname "$0")/lib.sh"
 need_root
+plan 166
 need_prog postfix postconf smtp-sink nc perl
 getent passwd "$FILTER_USER" >/dev/null || die "no user $FILTER_USER (run scripts/install-deps)"
 FILTER=$BUILD_DIR/bin/postsift-filter
 SMTPCLI=$BUILD_DIR/bin/postsift-smtpcli
 [ -x "$FILTER" ] || die "no $FILTER (run make)"
 [ -x "$SMTPCLI" ] || die "no $SMTPCLI (run make)"
-PP=$TOP/scripts/postsift-postfix
 export LC_ALL=C.UTF-8
 
 testroot_init
@@ -242,6 +242,7 @@ setup_instance() {
 	rsink_start nodsn 0
 	printf 'utf8.test smtp:[127.0.0.1]:%s\nexample.com smtp:[127.0.0.1]:%s\nnodsn.test smtp:[127.0.0.1]:%s\n' \
 		"$RS_PORT_dsn" "$RS_PORT_dsn" "$RS_PORT_nodsn" > "$PF_CONF/transport"
+	settle "$PF_CONF/transport"
 	pfc -e "transport_maps = texthash:$PF_CONF/transport" "smtputf8_enable = yes"
 }
 

@@ -22,13 +22,15 @@ getent passwd "$FILTER_USER" >/dev/null || die "no user $FILTER_USER (run script
 FILTER=$BUILD_DIR/bin/postsift-filter
 [ -x "$FILTER" ] || die "no $FILTER (run make)"
 [ -x "$BUILD_DIR/bin/postsift-reinject" ] || die "no $BUILD_DIR/bin/postsift-reinject (run make)"
-PP=$TOP/scripts/postsift-postfix
 
 TESTFILES=/usr/share/clamav-testfiles
 mapfile -t files < <(find "$TESTFILES" -maxdepth 1 -type f -printf '%f\n' | LC_ALL=C sort)
 nfiles=${#files[@]}
 [ "$nfiles" -ge 40 ] || die "only $nfiles files in $TESTFILES"
 note "$nfiles test files"
+# two rounds after the queue (11 checks and one per file), before the
+# queue 11 and one per file; 4 for the set-ups
+plan $((2 * (11 + nfiles) + 11 + nfiles + 4))
 
 testroot_init
 

@@ -22,6 +22,10 @@
 
 . "$(dirname "$0")/lib.sh"
 need_root
+VECTORS="lf-dot-lf lf-dot-crlf cr-dot-cr crlf-dot-lf cr-dot-crlf cr-dot-lf crlf-dot-cr"
+# per vector, 2 targets x 2 modes: 11 checks of the session and 3 at the
+# sink; 15 more
+plan $(($(wc -w <<<"$VECTORS") * 2 * 2 * (11 + 3) + 15))
 need_prog postfix postconf smtp-sink nc python3
 getent passwd "$FILTER_USER" >/dev/null || die "no user $FILTER_USER (run scripts/install-deps)"
 FILTER=$BUILD_DIR/bin/postsift-filter
@@ -92,7 +96,6 @@ sink_for() { awk -v r="$1" '$1 == r { print $2 }' "$PF_DIR/sink.index"; }
 # kv FILE KEY - a value printed by "smtpraw.py check"
 kv() { sed -n "s/^$2=//p" "$1"; }
 
-VECTORS="lf-dot-lf lf-dot-crlf cr-dot-cr crlf-dot-lf cr-dot-crlf cr-dot-lf crlf-dot-cr"
 sessions=0
 t0=$SECONDS
 for target in daemon:$DPORT spawn:$SPORT; do

@@ -26,11 +26,11 @@
 
 . "$(dirname "$0")/lib.sh"
 need_root
+plan 100
 need_prog postfix postconf postqueue smtp-sink swaks nc ss python3 pgrep
 getent passwd "$FILTER_USER" >/dev/null || die "no user $FILTER_USER (run scripts/install-deps)"
 FILTER=$BUILD_DIR/bin/postsift-filter
 SMTPCLI=$BUILD_DIR/bin/postsift-smtpcli
-PP=$TOP/scripts/postsift-postfix
 RAW=$TOP/tests/integ/smtpraw.py
 { [ -x "$FILTER" ] && [ -x "$SMTPCLI" ]; } || die "no $FILTER or $SMTPCLI (run make)"
 [ -r "$RAW" ] || die "no $RAW"

@@ -17,6 +17,7 @@
 # deferred in the queue. t32_check_harm has more findings and harms.
 
 . "$(dirname "$0")/checklib.sh"
+plan 73
 
 # ================================================================ simple
 pf_new si

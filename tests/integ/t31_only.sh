@@ -35,11 +35,11 @@
 
 . "$(dirname "$0")/lib.sh"
 need_root
+plan 223
 need_prog postfix postconf postmap smtp-sink swaks diff nc python3
 getent passwd "$FILTER_USER" >/dev/null || die "no user $FILTER_USER (run scripts/install-deps)"
 FILTER=$BUILD_DIR/bin/postsift-filter
 [ -x "$FILTER" ] || die "no $FILTER (run make)"
-PP=$TOP/scripts/postsift-postfix
 
 # said TEXT - the last postsift-postfix output contains TEXT
 said() { grep -qF -- "$1" "$PF_DIR/pp.out" || { cat "$PF_DIR/pp.out"; return 1; }; }
@@ -253,6 +253,7 @@ check "a leftover table: nothing changed" unchanged "$B"
 
 # The site's sender table: a domain key, any value.
 printf 'vip.example yes\n' > "$PF_DIR/filtered_senders"
+settle "$PF_DIR/filtered_senders"
 check "simple: install --only clients= --only senders=MAP" pp_rc 0 "${S[@]}" \
 	--only clients=127.0.0.2/32 --only "senders=texthash:$PF_DIR/filtered_senders"
 check "simple: no content_filter on the listening smtpd" eval "! has_param $L/content_filter"

@@ -29,6 +29,7 @@
 #             times out)
 
 . "$(dirname "$0")/checklib.sh"
+plan 60
 
 HOLD=
 SLOW=
@@ -184,6 +185,7 @@ drain
 # applied (the listening smtpd leaves them to the reinjection smtpd)
 reinstall advanced
 printf 'alias@example.net real@example.net\n' > "$PF_DIR/virtual"
+settle "$PF_DIR/virtual"
 pfc -e "virtual_alias_maps=texthash:$PF_DIR/virtual"; reload
 clean "virtual aliases with the install's settings"
 check "virtual alias, as installed: submitted" send_msg "$TESTROOT/clean2.eml" sender@example.com alias@example.net
