@@ -6,7 +6,7 @@
 
 . "$(dirname "$0")/lib.sh"
 need_root
-plan 39
+plan 42
 need_prog nc runuser
 
 FILTER=$BUILD_DIR/bin/postsift-filter
