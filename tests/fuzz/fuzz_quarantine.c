@@ -32,7 +32,7 @@
  * values from the xtext decoder are not reported. Set this to 0 when the
  * fix is in.
  */
-#define KNOWN_LEAK_REPEATED_NAME 1
+#define KNOWN_LEAK_REPEATED_NAME 0
 
 #if KNOWN_LEAK_REPEATED_NAME
 const char *__lsan_default_suppressions(void);
