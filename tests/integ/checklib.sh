@@ -22,7 +22,12 @@ start_daemon() {
 	wait_for 10 eval "! nc -z 127.0.0.1 $FPORT"
 	ps_daemon_start daemon
 	DAEMON=$DPID
-	pf_wait_port "$FPORT" 15
+	pf_wait_port "$FPORT" 15 && return 0
+	# Say why in the log: what the daemon printed, who holds the port.
+	note "the daemon does not listen on $FPORT after 15 s"
+	sed 's/^/    daemon: /' "$PF_DIR/daemon.out" 2>/dev/null | tail -n 20
+	ss -tanp 2>/dev/null | grep ":$FPORT " | sed 's/^/    ss: /'
+	return 1
 }
 # stop_daemon - SIGTERM, then make sure it is gone
 stop_daemon() {
