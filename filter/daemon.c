@@ -47,12 +47,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "filter/avscan.h"
-#include "filter/banned.h"
+#include "scan/avscan.h"
+#include "scan/banned.h"
 #include "filter/daemon.h"
-#include "filter/inspect.h"
+#include "scan/inspect.h"
 #include "filter/smtpd.h"
-#include "filter/verdict.h"
+#include "scan/verdict.h"
 #include "lib/config.h"
 #include "lib/exitpolicy.h"
 #include "lib/msg.h"

@@ -170,13 +170,13 @@ SEE ALSO
 #include <time.h>
 #include <unistd.h>
 
-#include "filter/banned.h"
+#include "scan/banned.h"
 #include "filter/daemon.h"
-#include "filter/decide.h"
-#include "filter/inspect.h"
-#include "filter/logline.h"
+#include "scan/decide.h"
+#include "scan/inspect.h"
+#include "scan/logline.h"
 #include "filter/smtpd.h"
-#include "filter/verdict.h"
+#include "scan/verdict.h"
 #include "lib/config.h"
 #include "lib/exitpolicy.h"
 #include "lib/msg.h"
@@ -184,7 +184,7 @@ SEE ALSO
 #include "lib/params.h"
 #include "lib/progstart.h"
 #include "lib/spool.h"
-#include "reinject/quarantine.h"
+#include "lib/quarantine.h"
 #include "reinject/reinject.h"
 
 #define USAGE "usage: postsift-filter -m pipe [-v] [-c config] [-o name=value]... " \

@@ -34,8 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "filter/decide.h"
-#include "filter/logline.h"
+#include "scan/decide.h"
+#include "scan/logline.h"
 #include "filter/smtpd.h"
 #include "lib/msg.h"
 #include "lib/mymalloc.h"
@@ -43,7 +43,8 @@
 #include "lib/params.h"
 #include "lib/spool.h"
 #include "lib/vbuf.h"
-#include "reinject/quarantine.h"
+#include "lib/xtext.h"
+#include "lib/quarantine.h"
 #include "smtpcli/smtpcli.h"
 
 volatile sig_atomic_t smtpd_shutdown;
@@ -158,31 +159,6 @@ static int smtpd_has_ctl(const char *s)
         if ((unsigned char)*s < 0x20 || *s == 0x7f)
             return 1;
     return 0;
-}
-
-/* xtext_decode - RFC 3461 xtext to text; -1 when malformed */
-static int xtext_decode(VBUF *out, const char *s)
-{
-    int hi, lo;
-
-    vbuf_reset(out);
-    for (; *s; s++) {
-        if (*s == '+') {
-            if (!isxdigit((unsigned char)s[1]) || !isxdigit((unsigned char)s[2]))
-                return -1;
-            hi = isdigit((unsigned char)s[1]) ? s[1] - '0' : (tolower((unsigned char)s[1]) - 'a' + 10);
-            lo = isdigit((unsigned char)s[2]) ? s[2] - '0' : (tolower((unsigned char)s[2]) - 'a' + 10);
-            if (hi * 16 + lo == 0)
-                return -1;
-            vbuf_addch(out, hi * 16 + lo);
-            s += 2;
-        } else if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e || *s == '=') {
-            return -1;
-        } else {
-            vbuf_addch(out, *s);
-        }
-    }
-    return vbuf_overflowed(out) ? -1 : 0;
 }
 
  /*
@@ -1338,7 +1314,7 @@ static void cmd_xforward(SMTPD_STATE *st, char *args)
         }
         if (strcasecmp(eq + 1, "[UNAVAILABLE]") == 0) {
             vbuf_reset(dec);
-        } else if (xtext_decode(dec, eq + 1) < 0 || vbuf_len(dec) > SMTPD_XF_MAX) {
+        } else if (xtext_decode(dec, eq + 1, XTEXT_STRICT) < 0 || vbuf_len(dec) > SMTPD_XF_MAX) {
             smtpd_error(st, "501 5.5.4 Error: bad XFORWARD %s value", xf_names[i]);
             goto out;
         }
@@ -1426,7 +1402,7 @@ static void cmd_mail(SMTPD_STATE *st, char *args)
             smtpd_replace(&ret, NULL);
             ret = smtpd_upper(val);
         } else if (strcasecmp(p, "ENVID") == 0) {
-            if (val == NULL || xtext_decode(dec, val) < 0 || vbuf_len(dec) == 0
+            if (val == NULL || xtext_decode(dec, val, XTEXT_STRICT) < 0 || vbuf_len(dec) == 0
                 || vbuf_len(dec) > SMTPD_ENVID_MAX || smtpd_has_ctl(vbuf_str(dec))) {
                 smtpd_error(st, "501 5.5.4 Bad ENVID parameter syntax");
                 goto bad;
@@ -1545,7 +1521,7 @@ static void cmd_rcpt(SMTPD_STATE *st, char *args)
             if (val == NULL || (semi = strchr(val, ';')) == NULL || semi == val
                 || strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
                 != (size_t)(semi - val)
-                || xtext_decode(dec, semi + 1) < 0 || vbuf_len(dec) == 0
+                || xtext_decode(dec, semi + 1, XTEXT_STRICT) < 0 || vbuf_len(dec) == 0
                 || vbuf_len(dec) > SMTPD_ORCPT_MAX || smtpd_has_ctl(vbuf_str(dec))) {
                 smtpd_error(st, "501 5.5.4 Error: Bad ORCPT parameter syntax");
                 goto out;

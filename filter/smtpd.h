@@ -16,7 +16,7 @@
 
 #include <signal.h>
 
-#include "filter/inspect.h"
+#include "scan/inspect.h"
 
 /* Set by the daemon's SIGTERM handler: finish the transaction in progress,
  * then answer 421 and close. */

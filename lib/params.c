@@ -66,7 +66,7 @@ char *var_virus_action;
     "scr, sct, shb, sys, vb, vbe, vbs, vhd, vhdx, ws, wsc, wsf, wsh"
 
 /* libmagic's names (file 5.44's, and older ones where they differ);
- * filter/banned.c bans the native executables of the first three lines
+ * scan/banned.c bans the native executables of the first three lines
  * whatever the list says, as long as it is not empty. */
 #define BANNED_TYPES_DEFAULT \
     "application/vnd.microsoft.portable-executable, application/x-dosexec, " \

@@ -97,7 +97,7 @@ SEE ALSO
 #include "lib/params.h"
 #include "lib/progstart.h"
 #include "lib/spool.h"
-#include "reinject/quarantine.h"
+#include "lib/quarantine.h"
 #include "reinject/reinject.h"
 
 #define USAGE "usage: postsift-reinject [-v] [-c config] [-o name=value]... " \

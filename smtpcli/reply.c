@@ -154,23 +154,6 @@ int smtp_reply_parse(SMTP_REPLY *r, const char *const *lines, int nlines)
     return -1;
 }
 
-/* xtext_encode - RFC 3461 xtext of s appended to out */
-void xtext_encode(VBUF *out, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *p;
-
-    for (p = (const unsigned char *)s; *p; p++) {
-        if (*p >= '!' && *p <= '~' && *p != '+' && *p != '=') {
-            vbuf_addch(out, *p);
-        } else {
-            vbuf_addch(out, '+');
-            vbuf_addch(out, hex[*p >> 4]);
-            vbuf_addch(out, hex[*p & 0xf]);
-        }
-    }
-}
-
 /* smtp_queue_id - the id from "250 2.0.0 Ok: queued as ABC123", or "" */
 const char *smtp_queue_id(const SMTP_REPLY *r, VBUF *out)
 {

@@ -20,18 +20,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "lib/envelope.h"
 #include "lib/netio.h"
 #include "lib/vbuf.h"
+#include "lib/xtext.h"
 
 #define SMTP_LINE_MAX   2048    /* reply line bound (RFC 5321 says 512) */
 
-/* SMTP_ADDRESS_MAX - the longest envelope address (octets, before any
- * quoting) that is relayed. RFC 5321 allows 256 octets in a path, but
- * Postfix accepts whatever fits its line_length_limit (2048 by default,
- * in SMTP commands and in queue file records alike); this is eight times
- * that. Every command smtpcli builds fits with addresses this long
- * (quoting at most doubles one, xtext at most triples an ORCPT). */
-#define SMTP_ADDRESS_MAX (16 * 1024)
 #define SMTP_REPLY_MAX  100     /* most lines in one multi-line reply */
 
 typedef struct SMTP_REPLY {
@@ -40,25 +35,6 @@ typedef struct SMTP_REPLY {
     VBUF   *text;       /* the reply lines without "NNN-", joined by '\n';
                          * the enhanced code stays in the text */
 } SMTP_REPLY;
-
-typedef struct SMTP_RCPT {
-    const char *addr;       /* without <>, RFC 5321 form (quoting done by caller) */
-    const char *notify;     /* NULL, or "NEVER" / "SUCCESS,FAILURE,DELAY" */
-    const char *orcpt;      /* NULL, or "rfc822;addr" (xtext-encoded by smtpcli) */
-} SMTP_RCPT;
-
-typedef struct SMTP_ENVELOPE {
-    const char *sender;     /* "" for the null sender */
-    const char *ret;        /* NULL, "FULL" or "HDRS" */
-    const char *envid;      /* NULL or the ENVID (xtext-encoded by smtpcli) */
-    const char *body;       /* NULL, "7BIT" or "8BITMIME" */
-    int         smtputf8;   /* send SMTPUTF8 */
-    long long   size;       /* >0: send SIZE= */
-    SMTP_RCPT  *rcpt;
-    int         nrcpt;
-    /* XFORWARD attributes; NULL = not sent. Values go out xtext-safe. */
-    const char *xf_name, *xf_addr, *xf_port, *xf_proto, *xf_helo, *xf_ident, *xf_source;
-} SMTP_ENVELOPE;
 
 typedef struct SMTP_RESULT {
     int         xforward_failed;    /* XFORWARD failed: its reply is in mail */
@@ -151,8 +127,6 @@ void smtpcli_close(SMTPCLI *cli);
 typedef void (*SMTPCLI_TRACE)(void *ctx, int dir, const char *line);
 void smtpcli_set_trace(SMTPCLI_TRACE fn, void *ctx);
 
-/* xtext_encode - RFC 3461 xtext of s appended to out */
-void xtext_encode(VBUF *out, const char *s);
 /* smtp_queue_id - the id from "250 2.0.0 Ok: queued as ABC123", or "" */
 const char *smtp_queue_id(const SMTP_REPLY *r, VBUF *out);
 

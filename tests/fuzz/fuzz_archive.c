@@ -1,5 +1,5 @@
 /*
- * fuzz_archive - archive member listing on arbitrary bytes (filter/archive.c)
+ * fuzz_archive - archive member listing on arbitrary bytes (scan/archive.c)
  *
  * Input: byte 0 picks the limits (bits 0-1 max_depth 1..4, bits 2-3
  * max_members 2, 10, 100 or 1000, bits 4-5 max_bytes 64, 4096, 64 KB or
@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "filter/archive.h"
+#include "scan/archive.h"
 #include "lib/vbuf.h"
 #include "tests/fuzz/fuzz.h"
 

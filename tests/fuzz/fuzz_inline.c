@@ -1,5 +1,5 @@
 /*
- * fuzz_inline - files carried inside text (filter/inline.c): uuencode,
+ * fuzz_inline - files carried inside text (scan/inline.c): uuencode,
  * begin-base64, yEnc and BinHex 4.0
  *
  * Input: byte 0 picks the limits (bits 0-2 max_files 1..8, bits 3-4
@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "filter/inline.h"
+#include "scan/inline.h"
 #include "lib/vbuf.h"
 #include "tests/fuzz/fuzz.h"
 

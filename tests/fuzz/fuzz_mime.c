@@ -24,9 +24,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "filter/decide.h"
-#include "filter/headers.h"
-#include "filter/inspect.h"
+#include "scan/decide.h"
+#include "scan/headers.h"
+#include "scan/inspect.h"
 #include "lib/params.h"
 #include "lib/spool.h"
 #include "lib/vbuf.h"

@@ -1,5 +1,5 @@
 /*
- * fuzz_quarantine - the quarantine file parser (reinject/quarantine.c)
+ * fuzz_quarantine - the quarantine file parser (lib/quarantine.c)
  *
  * The input is a quarantine file: "postsift-quarantine 1", envelope lines
  * "name: xtext", an empty line, the message. It is written under a valid
@@ -19,7 +19,7 @@
 #include "lib/params.h"
 #include "lib/spool.h"
 #include "lib/vbuf.h"
-#include "reinject/quarantine.h"
+#include "lib/quarantine.h"
 #include "tests/fuzz/fuzz.h"
 
 #define ENTRY_ID "FuzzEntry0000001"

@@ -28,7 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "filter/inspect.h"
+#include "scan/inspect.h"
 #include "filter/smtpd.h"
 #include "lib/params.h"
 #include "lib/vbuf.h"

@@ -13,7 +13,7 @@
  * record file that the tests read back. Sessions run over a socketpair
  * (a UNIX-domain client) or, where the client's address matters, over a
  * loopback TCP connection. The scanner is libclamav with the
- * bundled test signatures, as in test_filter_inspect.
+ * bundled test signatures, as in test_scan_inspect.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -27,7 +27,7 @@
 #include <sys/un.h>
 #include <time.h>
 
-#include "filter/inspect.h"
+#include "scan/inspect.h"
 #include "filter/smtpd.h"
 #include "lib/config.h"
 #include "lib/msg.h"

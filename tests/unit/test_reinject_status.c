@@ -25,7 +25,7 @@
 #include "lib/mymalloc.h"
 #include "lib/params.h"
 #include "lib/spool.h"
-#include "reinject/quarantine.h"
+#include "lib/quarantine.h"
 #include "reinject/reinject.h"
 #include "unittest.h"
 

@@ -1,0 +1,52 @@
+/*
+ * inspect - everything done to a spooled message to reach a verdict
+ *
+ * Walk the spool file with mimewalk (GMime within the MIME limits: every
+ * leaf part, nested message/rfc822 included, every preamble and epilogue,
+ * and the file names of what lies beyond the limits), decode each part,
+ * take its file names (RFC 2047/2231 decoded, NUL bytes seen through) and
+ * its libmagic type, apply the banned rules, list the members of archives
+ * (archive_walk), find uuencoded, yEnc and BinHex files in text and give
+ * them the same, and run the malware scanner. Ambiguous MIME (parser
+ * warnings such as duplicate boundaries or parameters) or an exceeded
+ * limit adds a scan of the raw message through libclamav's own mail
+ * parser; what stays ambiguous is unchecked, and banned or infected wins
+ * over it. One code path for the pipe and smtpd modes.
+ */
+#ifndef POSTSIFT_INSPECT_H
+#define POSTSIFT_INSPECT_H
+
+#include "scan/avscan.h"
+#include "scan/verdict.h"
+#include "lib/vbuf.h"
+
+typedef struct INSPECTOR INSPECTOR;
+
+typedef struct INSPECT_RESULT {
+    VERDICT verdict;        /* worst finding */
+    VBUF   *detail;         /* one line for logs and X-Virus-Status,
+                             * e.g. "Eicar-Test-Signature in part 2 (eicar.com)" */
+    VBUF   *virname;        /* malware name when infected, else "" */
+    int     nparts;         /* leaf parts inspected */
+} INSPECT_RESULT;
+
+/* inspector_open - GMime, libmagic and the scanner from the settings;
+ * NULL with why in err (a broken environment: the caller defers) */
+INSPECTOR *inspector_open(VBUF *err);
+void inspector_close(INSPECTOR *in);
+
+/* inspector_engine - the scanner's version text for X-Virus-Scanned */
+const char *inspector_engine(INSPECTOR *in);
+
+/* inspector_avscan - the malware scanner, for its signature count and
+ * avscan_changed() (the daemon's reload) */
+AVSCAN *inspector_avscan(INSPECTOR *in);
+
+void inspect_result_init(INSPECT_RESULT *res);
+void inspect_result_free(INSPECT_RESULT *res);
+
+/* inspect_message - inspect the message in fd (from offset 0). Never
+ * fails: trouble is VERDICT_ERROR with the reason in detail. */
+void inspect_message(INSPECTOR *in, int fd, INSPECT_RESULT *res);
+
+#endif
