@@ -14,6 +14,7 @@
 
 #include "lib/msg.h"
 #include "lib/params.h"
+#include "lib/printable.h"
 #include "lib/safefile.h"
 #include "lib/vbuf.h"
 
@@ -151,14 +152,7 @@ void msg_set_cleanup(void (*fn)(void))
 /* msg_printable - copy with control characters made visible, bounded */
 char *msg_printable(char *dst, size_t dstlen, const char *s)
 {
-    size_t i = 0;
-
-    if (dstlen == 0)
-        return dst;
-    for (; s && *s && i + 1 < dstlen; s++)
-        dst[i++] = ((unsigned char)*s < 0x20 || *s == 0x7f) ? '?' : *s;
-    dst[i] = 0;
-    return dst;
+    return printable_copy(dst, dstlen, s, PRINTABLE_ALL, 0);
 }
 
 /* msg_vlog - format one line and send it where it belongs */

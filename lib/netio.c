@@ -24,6 +24,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
+#include "lib/hostport.h"
 #include "lib/msg.h"
 #include "lib/mymalloc.h"
 #include "lib/netio.h"
@@ -51,20 +53,10 @@ struct NETIO {
     char    name[NETIO_NAME_MAX];   /* the peer, for error texts */
 };
 
-/* netio_now - the monotonic clock */
-static struct timespec netio_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts;
-}
-
 /* netio_ms_until - milliseconds from now until t, 0 when past */
 static long long netio_ms_until(struct timespec t, struct timespec now)
 {
-    long long ms = (long long)(t.tv_sec - now.tv_sec) * 1000
-        + (t.tv_nsec - now.tv_nsec) / 1000000;
+    long long ms = clock_ms_between(now, t);
 
     if (ms < 0)
         return 0;
@@ -96,7 +88,7 @@ static void netio_op_begin(NETIO *io)
     io->errkind = NETIO_OK;
     vbuf_reset(io->err);
     if (io->timeout > 0) {
-        io->op_end = netio_now();
+        io->op_end = clock_now();
         io->op_end.tv_sec += io->timeout;
         io->op_timed = 1;
     } else {
@@ -112,7 +104,7 @@ static int netio_wait(NETIO *io, int fd, short events, const char *what)
     int n;
 
     for (;;) {
-        struct timespec now = netio_now();
+        struct timespec now = clock_now();
 
         ms = -1;
         if (io->op_timed)
@@ -267,7 +259,7 @@ void netio_set_interrupt(NETIO *io, const volatile sig_atomic_t *flag)
 void netio_set_deadline(NETIO *io, int seconds_from_now)
 {
     if (seconds_from_now > 0) {
-        io->deadline = netio_now();
+        io->deadline = clock_now();
         io->deadline.tv_sec += seconds_from_now;
         io->has_deadline = 1;
     } else {
@@ -456,7 +448,7 @@ int netio_fd(const NETIO *io)
 /* netio_connect_fd - non-blocking connect with timeout; fd or -1 (errno) */
 static int netio_connect_fd(int family, const struct sockaddr *sa, socklen_t salen, int timeout)
 {
-    struct timespec end = netio_now();
+    struct timespec end = clock_now();
     struct pollfd pfd;
     int fd, n, soerr, flags;
     socklen_t len;
@@ -474,7 +466,7 @@ static int netio_connect_fd(int family, const struct sockaddr *sa, socklen_t sal
             return -1;
         }
         for (;;) {
-            ms = timeout > 0 ? netio_ms_until(end, netio_now()) : -1;
+            ms = timeout > 0 ? netio_ms_until(end, clock_now()) : -1;
             if (ms == 0) {
                 close(fd);
                 errno = ETIMEDOUT;
@@ -534,49 +526,6 @@ static NETIO *netio_connect_unix(const char *path, int timeout, VBUF *err)
     return io;
 }
 
-/* netio_parse_inet - split "[host]:port" / "host:port" / "host"; -1 bad */
-static int netio_parse_inet(const char *target, char *host, size_t hostlen,
-                            char *port, size_t portlen, int *bracketed)
-{
-    const char *colon, *end;
-    size_t hlen;
-
-    *bracketed = 0;
-    if (*target == '[') {
-        if ((end = strchr(target, ']')) == NULL)
-            return -1;
-        hlen = (size_t)(end - target - 1);
-        if (hlen == 0 || hlen >= hostlen)
-            return -1;
-        memcpy(host, target + 1, hlen);
-        host[hlen] = 0;
-        *bracketed = 1;
-        if (end[1] == 0)
-            colon = NULL;
-        else if (end[1] == ':')
-            colon = end + 1;
-        else
-            return -1;
-    } else {
-        colon = strrchr(target, ':');
-        if (colon && memchr(target, ':', (size_t)(colon - target)) != NULL)
-            return -1;              /* a bare IPv6 address: ambiguous */
-        hlen = colon ? (size_t)(colon - target) : strlen(target);
-        if (hlen == 0 || hlen >= hostlen)
-            return -1;
-        memcpy(host, target, hlen);
-        host[hlen] = 0;
-    }
-    if (colon == NULL) {
-        snprintf(port, portlen, "25");
-    } else {
-        if (colon[1] == 0 || strlen(colon + 1) >= portlen)
-            return -1;
-        snprintf(port, portlen, "%s", colon + 1);
-    }
-    return 0;
-}
-
 /* netio_addr_name - "host[addr]:port", or "[addr]:port" for a literal */
 static void netio_addr_name(char *buf, size_t len, const char *host,
                             const struct sockaddr *sa, socklen_t salen)
@@ -597,10 +546,11 @@ static void netio_addr_name(char *buf, size_t len, const char *host,
 /* netio_connect - connect to a target; NULL with why in err */
 NETIO *netio_connect(const char *target, int timeout, VBUF *err)
 {
-    char host[256], port[64], name[NETIO_NAME_MAX];
+    char name[NETIO_NAME_MAX];
     struct addrinfo hints, *res, *ai;
-    const char *p;
-    int bracketed, rc, fd = -1, saved = 0;
+    HOSTPORT hp;
+    const char *why;
+    int rc, fd = -1, saved = 0;
     NETIO *io;
 
     vbuf_reset(err);
@@ -608,25 +558,24 @@ NETIO *netio_connect(const char *target, int timeout, VBUF *err)
         return netio_connect_unix(target + 5, timeout, err);
     if (*target == '/')
         return netio_connect_unix(target, timeout, err);
-    p = strncmp(target, "inet:", 5) == 0 ? target + 5 : target;
-    if (netio_parse_inet(p, host, sizeof(host), port, sizeof(port), &bracketed) < 0) {
-        vbuf_sprintf(err, "bad address \"%.200s\": expected [host]:port, host:port or unix:/path",
-                     target);
+    if (hostport_parse(target, "25", HOSTPORT_INET, &hp, &why) < 0) {
+        vbuf_sprintf(err, "bad address \"%.200s\": expected [host]:port, host:port or "
+                     "unix:/path (%s)", target, why);
         return NULL;
     }
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = strspn(port, "0123456789") == strlen(port) ? AI_NUMERICSERV : 0;
-    if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-        vbuf_sprintf(err, "connect to %s%s%s:%s: %s", bracketed ? "[" : "", host,
-                     bracketed ? "]" : "", port,
+    hints.ai_flags = strspn(hp.port, "0123456789") == strlen(hp.port) ? AI_NUMERICSERV : 0;
+    if ((rc = getaddrinfo(hp.host, hp.port, &hints, &res)) != 0) {
+        vbuf_sprintf(err, "connect to %s%s%s:%s: %s", hp.bracketed ? "[" : "", hp.host,
+                     hp.bracketed ? "]" : "", hp.port,
                      rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
         return NULL;
     }
     name[0] = 0;
     for (ai = res; ai != NULL; ai = ai->ai_next) {
-        netio_addr_name(name, sizeof(name), host, ai->ai_addr, ai->ai_addrlen);
+        netio_addr_name(name, sizeof(name), hp.host, ai->ai_addr, ai->ai_addrlen);
         if ((fd = netio_connect_fd(ai->ai_family, ai->ai_addr, ai->ai_addrlen, timeout)) >= 0)
             break;
         saved = errno;
@@ -635,7 +584,7 @@ NETIO *netio_connect(const char *target, int timeout, VBUF *err)
     freeaddrinfo(res);
     if (fd < 0) {
         if (vbuf_len(err) == 0)
-            vbuf_sprintf(err, "connect to %s: no address", host);
+            vbuf_sprintf(err, "connect to %s: no address", hp.host);
         return NULL;
     }
     vbuf_reset(err);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/exitpolicy.h"
 #include "lib/msg.h"
 #include "lib/mymalloc.h"
@@ -163,15 +164,6 @@ static void reinject_smtp(const char *target, const SMTP_ENVELOPE *env,
     smtp_result_free(&sres);
 }
 
-/* reinject_now - monotonic seconds */
-static double reinject_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* reinject_feed - write prefix then the file to the child's stdin */
 static int reinject_feed(int wfd, const char *prefix, size_t prefix_len, int fd,
                          off_t start, double limit, VBUF *err)
@@ -199,7 +191,7 @@ static int reinject_feed(int wfd, const char *prefix, size_t prefix_len, int fd,
         }
         while (left > 0) {
             struct pollfd pfd = {wfd, POLLOUT, 0};
-            int wait_ms = (int)((limit - reinject_now()) * 1000);
+            int wait_ms = (int)((limit - clock_seconds()) * 1000);
 
             if (wait_ms <= 0 || poll(&pfd, 1, wait_ms) == 0) {
                 vbuf_sprintf(err, "timeout writing to sendmail");
@@ -227,7 +219,7 @@ static void reinject_sendmail(const SMTP_ENVELOPE *env, const char *prefix,
     static char path_env[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
     char   *clean_env[] = {path_env, NULL};
     int in[2], out[2], argc = 0, i, status = 0;
-    double limit = reinject_now() + (deadline > 0 ? deadline : 600);
+    double limit = clock_seconds() + (deadline > 0 ? deadline : 600);
     VBUF *err = vbuf_alloc(REINJECT_TEXT_MAX);
     VBUF *said = vbuf_alloc(REINJECT_TEXT_MAX);
     pid_t pid;
@@ -284,7 +276,7 @@ static void reinject_sendmail(const SMTP_ENVELOPE *env, const char *prefix,
     /* Collect what sendmail says until it exits or the deadline passes. */
     for (;;) {
         struct pollfd pfd = {out[0], POLLIN, 0};
-        int wait_ms = (int)((limit - reinject_now()) * 1000);
+        int wait_ms = (int)((limit - clock_seconds()) * 1000);
         char buf[1024];
         ssize_t n;
 

@@ -104,6 +104,7 @@ SEE ALSO
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "lib/exitpolicy.h"
 #include "lib/msg.h"
 #include "lib/mymalloc.h"
@@ -340,7 +341,7 @@ int main(int argc, char **argv)
     smtp_reply_init(&reply);
     smtp_result_init(&res);
 
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    t0 = clock_now();
     if ((cli = smtpcli_open(target, &opts, &reply)) == NULL) {
         printf("failed: %s\n", reply_desc(&reply, tmp));
         exit(exit_status_for_code(reply.code));
@@ -354,7 +355,7 @@ int main(int argc, char **argv)
         if (rc < 0 || res.naccepted < res.nrcpt)
             break;
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+    t1 = clock_now();
 
     /* The summary, one line: what happened to the last message sent. */
     vbuf_reset(line);

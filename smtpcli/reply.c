@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lib/mymalloc.h"
+#include "lib/smtpcode.h"
 #include "lib/vbuf.h"
 #include "smtpcli/smtpcli.h"
 
@@ -79,27 +80,6 @@ const char *smtp_reply_one_line(const SMTP_REPLY *r, VBUF *buf)
     return vbuf_str(buf);
 }
 
-/* smtp_reply_enhanced - length of "c.sss.ddd" at s when valid, else 0 */
-static size_t smtp_reply_enhanced(const char *s, int cls)
-{
-    const char *p = s;
-    int n;
-
-    if (*p != '0' + cls || p[1] != '.')
-        return 0;
-    p += 2;
-    for (n = 0; isdigit((unsigned char)*p) && n < 4; n++)
-        p++;
-    if (n < 1 || n > 3 || *p != '.')
-        return 0;
-    p++;
-    for (n = 0; isdigit((unsigned char)*p) && n < 4; n++)
-        p++;
-    if (n < 1 || n > 3 || (*p != 0 && *p != ' '))
-        return 0;
-    return (size_t)(p - s);
-}
-
 /* smtp_reply_parse - parse reply lines into r; 0 well-formed, -1 not */
 int smtp_reply_parse(SMTP_REPLY *r, const char *const *lines, int nlines)
 {
@@ -137,7 +117,7 @@ int smtp_reply_parse(SMTP_REPLY *r, const char *const *lines, int nlines)
             vbuf_append(r->text, line + 4, len - 4);
     }
     r->code = code;
-    elen = smtp_reply_enhanced(vbuf_str(r->text), code / 100);
+    elen = smtpcode_dsn_len(vbuf_str(r->text), code / 100);
     if (elen > 0 && elen < sizeof(r->dsn)) {
         memcpy(r->dsn, vbuf_str(r->text), elen);
         r->dsn[elen] = 0;
