@@ -1,5 +1,5 @@
 /*
- * exitpolicy - the pipe-mode exit contract of DESIGN §3 (see exitpolicy.h)
+ * exitpolicy - the pipe-mode exit contract (see exitpolicy.h)
  */
 #include <stdarg.h>
 #include <stdio.h>

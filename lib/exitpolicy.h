@@ -1,5 +1,5 @@
 /*
- * exitpolicy - the pipe-mode exit contract of DESIGN §3
+ * exitpolicy - the pipe-mode exit contract (docs/DESIGN.md, Contracts)
  *
  * pipe(8) defers only on 75 (and 71, and death by signal) and bounces on
  * every other non-zero status. So a pipe-mode program ends in exactly one
