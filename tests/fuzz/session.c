@@ -23,9 +23,12 @@
  * byte of the client's lost, added or moved to another message
  * (smuggling).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "scan/inspect.h"
@@ -198,6 +201,31 @@ static const char *line_after(const char *p, const char *end)
     return nl ? nl + 1 : end;
 }
 
+/* bdat_chunk - the size of the chunk smtpd skips after this command line
+ * (cmd_bdat: "BDAT n ..." with no control or NUL byte; CHUNKING is
+ * refused, but its data must never be read as commands), else 0 */
+static long long bdat_chunk(const char *line, size_t len)
+{
+    size_t  i, n;
+
+    if (len > 0 && line[len - 1] == '\r')
+        len--;
+    for (i = 0; i < len; i++)
+        if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+            return 0;
+    while (len > 0 && *line == ' ')
+        line++, len--;
+    if (len < 5 || strncasecmp(line, "BDAT ", 5) != 0)
+        return 0;
+    for (line += 5, len -= 5; len > 0 && *line == ' '; line++, len--)
+        /* void */ ;
+    for (n = 0; n < len && isdigit((unsigned char)line[n]); n++)
+        /* void */ ;
+    if (n == 0 || n > 18 || (n < len && line[n] != ' '))
+        return 0;
+    return strtoll(line, NULL, 10);
+}
+
 /* check_relayed - what the downstream accepted is what the client sent */
 static void check_relayed(const char *c, size_t clen, const char *rbuf, size_t rlen)
 {
@@ -205,13 +233,16 @@ static void check_relayed(const char *c, size_t clen, const char *rbuf, size_t r
     const VBUF *got;
     VBUF   *want = vbuf_alloc(0), *have = vbuf_alloc(0);
     size_t  pos = 0, idlen;
+    long long chunk;
     char    qid[32];
 
     (void)reply_next(&rp, rend);                    /* the greeting */
     while ((r = reply_next(&rp, rend)) != NULL && strncmp(r, "421", 3) != 0) {
         if ((nl = memchr(c + pos, '\n', clen - pos)) == NULL)
             break;
+        chunk = bdat_chunk(c + pos, (size_t)(nl - c) - pos);
         pos = (size_t)(nl - c) + 1;                 /* the command */
+        pos += chunk < (long long)(clen - pos) ? (size_t)chunk : clen - pos;
         if (strncmp(r, "354", 3) != 0)
             continue;
         if (!model_body(c, clen, &pos, want) || (r = reply_next(&rp, rend)) == NULL)
@@ -234,6 +265,10 @@ static void check_relayed(const char *c, size_t clen, const char *rbuf, size_t r
         vbuf_append(have, b, (size_t)(bend - b));
         drop_untrusted(have);
         drop_untrusted(want);
+        if ((vbuf_len(have) != vbuf_len(want)
+             || memcmp(vbuf_str(have), vbuf_str(want), vbuf_len(want))) && fuzz_verbose() > 1)
+            fprintf(stderr, "message %s\n--- the client sent:\n%s\n--- the downstream got:\n%s\n---\n",
+                    qid, vbuf_str(want), vbuf_str(have));
         if (vbuf_len(have) != vbuf_len(want) || memcmp(vbuf_str(have), vbuf_str(want), vbuf_len(want)))
             fuzz_fail("message %s: the downstream got %zu bytes, not the %zu the client sent",
                       qid, vbuf_len(have), vbuf_len(want));
