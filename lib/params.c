@@ -25,6 +25,8 @@ long  var_clamav_max_scansize;
 long  var_clamav_max_scantime;
 char *var_clamav_database_directory;
 long  var_clamd_timeout;
+char *var_command_arguments;
+long  var_command_timeout;
 char *var_daemon_user;
 char *var_error_action;
 char *var_log_file;
@@ -112,6 +114,10 @@ const CFG_PARAM config_params[] = {
      "longest libclamav works on one part"},
     {"clamd_timeout", CFG_TIME, "60s", &var_clamd_timeout, 1, 0,
      "time limit for one exchange with a clamd server"},
+    {"command_arguments", CFG_STR, "", &var_command_arguments, 0, 0,
+     "arguments given to every command scanner, split at white space, never through a shell"},
+    {"command_timeout", CFG_TIME, "60s", &var_command_timeout, 1, 0,
+     "time limit for one run of a command scanner; past it the command is killed and the message deferred"},
     {"daemon_user", CFG_STR, "postsift", &var_daemon_user, 0, 0,
      "unprivileged user the smtpd daemon runs as after binding"},
     {"error_action", CFG_STR, "defer", &var_error_action, 0, 0,
@@ -141,9 +147,9 @@ const CFG_PARAM config_params[] = {
     {"reinject_timeout", CFG_TIME, "300s", &var_reinject_timeout, 1, 0,
      "time limit for connecting and for each command when reinjecting"},
     {"rejected_action", CFG_STR, "reject", &var_rejected_action, 0, 0,
-     "action when the external command scanner rejects a message"},
+     "action when a command scanner rejects a message (exit status 1)"},
     {"scanner", CFG_STR, "clamav", &var_scanner, 0, 0,
-     "clamav (in-process libclamav) or a comma list of clamd:unix:/path and clamd:inet:host:port"},
+     "the scanners, all of which run: clamav (in-process libclamav) or clamd:unix:/path and clamd:inet:host:port entries (one pool), and command:/path entries"},
     {"sendmail_config_directory", CFG_STR, "", &var_sendmail_config_directory, 0, 0,
      "Postfix configuration directory passed to sendmail -C (multi-instance Postfix)"},
     {"sendmail_path", CFG_STR, "/usr/sbin/sendmail", &var_sendmail_path, 0, 0,

@@ -15,9 +15,11 @@ extern long  var_reinject_timeout;        /* connect + per-command timeout, seco
 extern char *var_smtp_helo_name;          /* EHLO name used when reinjecting */
 
 /* scanning */
-extern char *var_scanner;                 /* clamav | clamd:unix:/p,clamd:inet:h:p */
+extern char *var_scanner;                 /* clamav | clamd:unix:/p,clamd:inet:h:p, command:/p */
 extern char *var_clamav_database_directory; /* "" = system, else bundled test sigs */
 extern long  var_clamd_timeout;           /* seconds per clamd exchange */
+extern char *var_command_arguments;       /* argv of command scanners after the path */
+extern long  var_command_timeout;         /* seconds per command scanner run */
 extern long  var_clamav_max_scansize;
 extern long  var_clamav_max_filesize;
 extern long  var_clamav_max_recursion;
@@ -40,7 +42,7 @@ extern char *var_banned_action;
 extern char *var_unchecked_action;
 extern char *var_error_action;
 extern char *var_oversize_action;
-extern char *var_rejected_action;         /* command scanner rejects (later) */
+extern char *var_rejected_action;         /* a command scanner rejects */
 extern long  var_message_size_limit;
 
 /* places */

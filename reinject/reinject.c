@@ -6,21 +6,14 @@
  * downstream's own words, so that the DSN or the log says what Postfix
  * said and not what we guessed.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "lib/clock.h"
 #include "lib/exitpolicy.h"
 #include "lib/msg.h"
 #include "lib/mymalloc.h"
 #include "lib/params.h"
+#include "lib/spawn.h"
 #include "lib/vbuf.h"
 #include "reinject/reinject.h"
 
@@ -164,160 +157,75 @@ static void reinject_smtp(const char *target, const SMTP_ENVELOPE *env,
     smtp_result_free(&sres);
 }
 
-/* reinject_feed - write prefix then the file to the child's stdin */
-static int reinject_feed(int wfd, const char *prefix, size_t prefix_len, int fd,
-                         off_t start, double limit, VBUF *err)
+/* reinject_sendmail_argv - "sendmail -G -i [-C dir] -f S -- R...", copies
+ * (exec wants non-const strings); NULL-terminated, free with the count */
+static char **reinject_sendmail_argv(const SMTP_ENVELOPE *env, int *argc)
 {
-    char buf[65536];
-    const char *p = prefix;
-    size_t left = prefix_len;
-    off_t off = start;
-    ssize_t n;
+    char  **argv = mycalloc((size_t)env->nrcpt + 12, sizeof(char *));
+    int     n = 0, i;
 
-    for (;;) {
-        if (left == 0) {
-            n = pread(fd, buf, sizeof(buf), off);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0) {
-                vbuf_sprintf(err, "read spool file: %s", strerror(errno));
-                return -1;
-            }
-            if (n == 0)
-                return 0;
-            off += n;
-            p = buf;
-            left = (size_t)n;
-        }
-        while (left > 0) {
-            struct pollfd pfd = {wfd, POLLOUT, 0};
-            int wait_ms = (int)((limit - clock_seconds()) * 1000);
-
-            if (wait_ms <= 0 || poll(&pfd, 1, wait_ms) == 0) {
-                vbuf_sprintf(err, "timeout writing to sendmail");
-                return -1;
-            }
-            n = write(wfd, p, left);
-            if (n < 0 && (errno == EINTR || errno == EAGAIN))
-                continue;
-            if (n < 0) {
-                vbuf_sprintf(err, "write to sendmail: %s", strerror(errno));
-                return -1;
-            }
-            p += n;
-            left -= (size_t)n;
-        }
+    argv[n++] = mystrdup(var_sendmail_path);
+    argv[n++] = mystrdup("-G");
+    argv[n++] = mystrdup("-i");
+    if (var_sendmail_config_directory && *var_sendmail_config_directory) {
+        argv[n++] = mystrdup("-C");
+        argv[n++] = mystrdup(var_sendmail_config_directory);
     }
+    argv[n++] = mystrdup("-f");
+    argv[n++] = mystrdup(env->sender);
+    argv[n++] = mystrdup("--");
+    for (i = 0; i < env->nrcpt; i++)
+        argv[n++] = mystrdup(env->rcpt[i].addr);
+    argv[n] = NULL;
+    *argc = n;
+    return argv;
 }
 
-/* reinject_sendmail - the sendmail hand-over, no shell, under a deadline */
+/* reinject_sendmail - the sendmail hand-over (lib/spawn: no shell, clean
+ * environment, own process group, killed at the deadline), prefix and
+ * then the file on its stdin */
 static void reinject_sendmail(const SMTP_ENVELOPE *env, const char *prefix,
                               size_t prefix_len, int fd, off_t start,
                               int deadline, REINJECT_RESULT *res)
 {
-    char  **argv = mycalloc((size_t)env->nrcpt + 12, sizeof(char *));
     static char path_env[] = "PATH=/usr/sbin:/usr/bin:/sbin:/bin";
-    char   *clean_env[] = {path_env, NULL};
-    int in[2], out[2], argc = 0, i, status = 0;
-    double limit = clock_seconds() + (deadline > 0 ? deadline : 600);
-    VBUF *err = vbuf_alloc(REINJECT_TEXT_MAX);
-    VBUF *said = vbuf_alloc(REINJECT_TEXT_MAX);
-    pid_t pid;
+    static char *const clean_env[] = {path_env, NULL};
+    SPAWN_REQUEST req;
+    SPAWN_RESULT sr;
+    char    text[512];
+    int     argc, i;
+    char  **argv = reinject_sendmail_argv(env, &argc);
 
-    /* Copies, so that exec gets the non-const strings it is declared with. */
-    argv[argc++] = mystrdup(var_sendmail_path);
-    argv[argc++] = mystrdup("-G");
-    argv[argc++] = mystrdup("-i");
-    if (var_sendmail_config_directory && *var_sendmail_config_directory) {
-        argv[argc++] = mystrdup("-C");
-        argv[argc++] = mystrdup(var_sendmail_config_directory);
-    }
-    argv[argc++] = mystrdup("-f");
-    argv[argc++] = mystrdup(env->sender);
-    argv[argc++] = mystrdup("--");
-    for (i = 0; i < env->nrcpt; i++)
-        argv[argc++] = mystrdup(env->rcpt[i].addr);
-    argv[argc] = NULL;
-
-    if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0) {
-        reinject_set(res, EXIT_TEMPFAIL, "4.3.0", "pipe: %s", strerror(errno));
-        goto done;
-    }
-    switch (pid = fork()) {
-    case -1:
-        reinject_set(res, EXIT_TEMPFAIL, "4.3.0", "fork: %s", strerror(errno));
-        close(in[0]), close(in[1]), close(out[0]), close(out[1]);
-        goto done;
-    case 0:
-        /* Child: own session, stdin from us, stdout+stderr to us. */
-        (void)setsid();
-        if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
-            _exit(75);
-        signal(SIGPIPE, SIG_DFL);
-        execve(argv[0], argv, clean_env);
-        dprintf(2, "cannot execute %s: %s\n", var_sendmail_path, strerror(errno));
-        _exit(75);
-    default:
-        break;
-    }
-    close(in[0]);
-    close(out[1]);
-    signal(SIGPIPE, SIG_IGN);
-    if (reinject_feed(in[1], prefix, prefix_len, fd, start, limit, err) < 0) {
-        close(in[1]);
-        kill(-pid, SIGKILL);
-        kill(pid, SIGKILL);
-        waitpid(pid, &status, 0);
-        close(out[0]);
-        reinject_set(res, EXIT_TEMPFAIL, "4.3.0", "%s", vbuf_str(err));
-        goto done;
-    }
-    close(in[1]);
-    /* Collect what sendmail says until it exits or the deadline passes. */
-    for (;;) {
-        struct pollfd pfd = {out[0], POLLIN, 0};
-        int wait_ms = (int)((limit - clock_seconds()) * 1000);
-        char buf[1024];
-        ssize_t n;
-
-        if (wait_ms <= 0 || poll(&pfd, 1, wait_ms) == 0) {
-            kill(-pid, SIGKILL);
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            close(out[0]);
-            reinject_set(res, EXIT_TEMPFAIL, "4.4.7", "%s timed out", var_sendmail_path);
-            goto done;
-        }
-        n = read(out[0], buf, sizeof(buf));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        (void)vbuf_append(said, buf, (size_t)n);
-    }
-    close(out[0]);
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        /* again */ ;
-    /* Keep the last line sendmail wrote, printable. */
-    while (vbuf_len(said) && (said->data[said->len - 1] == '\n' || said->data[said->len - 1] == '\r'))
-        vbuf_truncate(said, vbuf_len(said) - 1);
-    {
-        const char *last = strrchr(vbuf_str(said), '\n');
-        char text[512];
-
-        msg_printable(text, sizeof(text), last ? last + 1 : vbuf_str(said));
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-            reinject_set(res, EXIT_DONE, "2.0.0", "handed to %s", var_sendmail_path);
-        else if (WIFEXITED(status))
-            reinject_set(res, EXIT_TEMPFAIL, "4.3.0", "%s exited with status %d%s%s",
-                         var_sendmail_path, WEXITSTATUS(status), *text ? ": " : "", text);
-        else
-            reinject_set(res, EXIT_TEMPFAIL, "4.3.0", "%s killed by signal %d",
-                         var_sendmail_path, WTERMSIG(status));
-    }
-done:
-    vbuf_free(err);
-    vbuf_free(said);
+    spawn_request_init(&req);
+    req.argv = argv;
+    req.envp = clean_env;
+    req.feed_fd = fd;
+    req.feed_prefix = prefix;
+    req.feed_prefix_len = prefix_len;
+    req.feed_offset = start;
+    req.merge_stderr = 1;
+    req.output_max = REINJECT_TEXT_MAX;
+    req.timeout = deadline > 0 ? deadline : 600;
+    spawn_result_init(&sr);
+    spawn_run(&req, &sr);
+    /* the last line sendmail wrote, printable */
+    msg_printable(text, sizeof(text), vbuf_str(sr.out_last));
+    if (sr.status == SPAWN_TIMEOUT)
+        reinject_set(res, EXIT_TEMPFAIL, "4.4.7", "%s timed out", var_sendmail_path);
+    else if (sr.status == SPAWN_FAILED || sr.status == SPAWN_EXEC_FAILED)
+        reinject_set(res, EXIT_TEMPFAIL, "4.3.0", "%s", vbuf_str(sr.why));
+    else if (sr.feed_errno != 0)
+        reinject_set(res, EXIT_TEMPFAIL, "4.3.0", "write to sendmail: %s%s%s",
+                     strerror(sr.feed_errno), *text ? ": " : "", text);
+    else if (sr.status == SPAWN_EXITED && sr.code == 0)
+        reinject_set(res, EXIT_DONE, "2.0.0", "handed to %s", var_sendmail_path);
+    else if (sr.status == SPAWN_EXITED)
+        reinject_set(res, EXIT_TEMPFAIL, "4.3.0", "%s exited with status %d%s%s",
+                     var_sendmail_path, sr.code, *text ? ": " : "", text);
+    else
+        reinject_set(res, EXIT_TEMPFAIL, "4.3.0", "%s killed by signal %d",
+                     var_sendmail_path, sr.code);
+    spawn_result_free(&sr);
     for (i = 0; i < argc; i++)
         myfree(argv[i]);
     myfree(argv);

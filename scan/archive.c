@@ -50,9 +50,17 @@ enum {
 #include "scan/archive.h"
 #include "lib/msg.h"
 #include "lib/mymalloc.h"
+#include "lib/printable.h"
 
 #define ARCHIVE_BLOCK     (64 * 1024)   /* pread size for a part on disk */
 #define ARCHIVE_ERR_SHOW  120           /* bytes of a libarchive error in why */
+
+/* Text from an archive or from libarchive, appended as printable ASCII:
+ * a name cut to max bytes keeps "..." and its end, an error its start. */
+#define ARCHIVE_SHOW_NAME(out, s, max) \
+    printable_append((out), (s), strlen(s), (max) - 3, PRINTABLE_ASCII | PRINTABLE_KEEP_END)
+#define ARCHIVE_SHOW_TEXT(out, s, max) \
+    printable_append((out), (s), strlen(s), (max), PRINTABLE_ASCII)
 
 /* The compression filters we use, probed once: 1 built in, 0 not usable. */
 typedef struct ARCHIVE_FILTER {
@@ -103,6 +111,7 @@ typedef struct ARCHIVE_WALK {
 } ARCHIVE_WALK;
 
 #define ARCHIVE_LIST_RAW    (-1) /* archive_list: try again with raw_only */
+#define ARCHIVE_START       4   /* first bytes of a part, for archive_is_exe */
 
 /* archive_data results */
 #define ARCHIVE_DATA_MORE   0   /* buffer full, content may go on */
@@ -254,29 +263,6 @@ static int archive_open_failed(struct archive *a)
     return (count == 1 ? ARCHIVE_NONE : count == 0 ? ARCHIVE_UNCHECKED : ARCHIVE_OK);
 }
 
-/* archive_printable - append s as printable ASCII (other bytes as '?');
- * a longer s is cut to max bytes (max > 3) with "...", keeping its end
- * (names) or its start (errors) */
-static void archive_printable(VBUF *out, const char *s, size_t max, int keep_end)
-{
-    const unsigned char *cp = (const unsigned char *) s;
-    size_t  len = strlen(s);
-    int     cut = (len > max);
-    size_t  i;
-
-    if (cut) {
-        if (keep_end) {
-            vbuf_strcat(out, "...");
-            cp += len - (max - 3);
-        }
-        len = max - 3;
-    }
-    for (i = 0; i < len; i++)
-        vbuf_addch(out, (cp[i] >= 0x20 && cp[i] < 0x7f) ? cp[i] : '?');
-    if (cut && !keep_end)
-        vbuf_strcat(out, "...");
-}
-
 /* archive_unchecked - note why the walk is incomplete; the first reason
  * stays. err is libarchive's error text, or NULL */
 static void archive_unchecked(ARCHIVE_WALK *w, int depth, const char *reason,
@@ -287,12 +273,12 @@ static void archive_unchecked(ARCHIVE_WALK *w, int depth, const char *reason,
     vbuf_strcpy(w->why, reason);
     if (depth > 1) {
         vbuf_strcat(w->why, " (");
-        archive_printable(w->why, vbuf_str(w->chain), 3 * ARCHIVE_NAME_SHOW, 1);
+        ARCHIVE_SHOW_NAME(w->why, vbuf_str(w->chain), 3 * ARCHIVE_NAME_SHOW);
         vbuf_strcat(w->why, ")");
     }
     if (err) {
         vbuf_strcat(w->why, ": ");
-        archive_printable(w->why, *err ? err : "unknown error", ARCHIVE_ERR_SHOW, 0);
+        ARCHIVE_SHOW_TEXT(w->why, *err ? err : "unknown error", ARCHIVE_ERR_SHOW);
     }
 }
 
@@ -412,7 +398,7 @@ static size_t archive_chain_push(ARCHIVE_WALK *w, const char *name)
 
     if (mark > 0)
         vbuf_addch(w->chain, '/');
-    archive_printable(w->chain, name, ARCHIVE_NAME_SHOW, 1);
+    ARCHIVE_SHOW_NAME(w->chain, name, ARCHIVE_NAME_SHOW);
     return (mark);
 }
 
@@ -526,6 +512,136 @@ static int archive_nested(ARCHIVE_WALK *w, struct archive *a, int depth, const c
     return (0);
 }
 
+/* archive_next - the next member's header into *entry: 1, or 0 at the
+ * end of this level (an error noted as unchecked, *result set when the
+ * level is to be read otherwise; see archive_list) */
+static int archive_next(ARCHIVE_WALK *w, struct archive *a, int depth, int first, int exe,
+                        struct archive_entry **entry, int *result)
+{
+    int     status;
+
+    *entry = NULL;
+    status = archive_read_next_header(a, entry);
+    if (status == LA_EOF) {
+        /* Zero blocks are an empty tar to libarchive; when compressed,
+         * hiding the rest of the stream behind them is too easy. */
+        if (first && archive_format(a) != ARCHIVE_FORMAT_RAW && archive_filter_count(a) > 1)
+            *result = ARCHIVE_LIST_RAW;
+        return (0);
+    }
+    if (status >= LA_WARN)
+        return (1);
+    if (first && exe) {
+        /* An archive signature inside a program, no archive. */
+        *result = ARCHIVE_NONE;
+    } else if ((*entry && archive_entry_is_metadata_encrypted(*entry))
+               || strstr(archive_error(a), "ncrypt") != 0) {
+        /* Names encrypted too (rar -hp, 7z -mhe): only the wording
+         * differs, so libarchive's text may decide it. */
+        archive_unchecked(w, depth, "encrypted archive", archive_error(a));
+    } else {
+        archive_unchecked(w, depth, "corrupt archive", archive_error(a));
+    }
+    return (0);
+}
+
+/* archive_member_kind - what a member is */
+static int archive_member_kind(struct archive_entry *entry)
+{
+    switch (archive_entry_filetype(entry)) {
+    case AE_IFDIR:
+        return (ARCHIVE_MEMBER_DIR);
+    case AE_IFLNK:
+        return (ARCHIVE_MEMBER_LINK);
+    case AE_IFCHR:
+    case AE_IFBLK:
+    case AE_IFIFO:
+    case AE_IFSOCK:
+        return (ARCHIVE_MEMBER_OTHER);
+    default:
+        return (ARCHIVE_MEMBER_FILE);
+    }
+}
+
+/* archive_member_file - a regular member: its first bytes to the
+ * callback, then into it when it is an archive, else to its end (CRCs
+ * checked, bytes counted); 0, or -1 when this level cannot go on */
+static int archive_member_file(ARCHIVE_WALK *w, struct archive *a, int depth,
+                               ARCHIVE_MEMBER *member, unsigned char *head)
+{
+    size_t  headlen, mark;
+    int     status, nested;
+
+    status = archive_data(w, a, head, ARCHIVE_SNIFF_MAX, &headlen);
+    if (headlen > 0 || status != ARCHIVE_DATA_ERROR)
+        member->head = head;
+    member->headlen = headlen;
+    if (status == ARCHIVE_DATA_END)
+        member->size = (long long) headlen;
+    nested = (status == ARCHIVE_DATA_END || status == ARCHIVE_DATA_MORE)
+        && archive_is_archive(head, headlen);
+    if (w->fn(member, w->context) != 0) {
+        w->stop = w->stopped = 1;
+        return (-1);
+    }
+    if (status == ARCHIVE_DATA_MORE && member->size > (long long) headlen
+        && member->size - (long long) headlen > w->limits.max_bytes - w->bytes)
+        status = ARCHIVE_DATA_LIMIT;    /* no need to find out the slow way */
+    if (nested && depth < w->limits.max_depth
+        && (status == ARCHIVE_DATA_MORE || status == ARCHIVE_DATA_END))
+        return (archive_nested(w, a, depth, member->name, head, headlen,
+                               status == ARCHIVE_DATA_END));
+    if (nested && depth >= w->limits.max_depth) {
+        mark = archive_chain_push(w, member->name);
+        archive_unchecked(w, depth + 1, "archive nesting limit exceeded", NULL);
+        vbuf_truncate(w->chain, mark);
+    }
+    if (status == ARCHIVE_DATA_MORE)
+        status = archive_drain(w, a);
+    if (status == ARCHIVE_DATA_ERROR) {
+        archive_unchecked(w, depth, "corrupt archive", archive_error(a));
+        return (-1);
+    }
+    if (status == ARCHIVE_DATA_LIMIT) {
+        archive_unchecked(w, depth, "archive size limit exceeded", NULL);
+        w->stop = 1;
+        return (-1);
+    }
+    return (0);
+}
+
+/* archive_member - one member of any kind: to the callback, with its
+ * content when it has some; 0, or -1 when this level cannot go on */
+static int archive_member(ARCHIVE_WALK *w, struct archive *a, int depth,
+                          struct archive_entry *entry, const char *name, unsigned char *head)
+{
+    ARCHIVE_MEMBER member;
+
+    memset(&member, 0, sizeof(member));
+    member.name = name ? name : "";
+    member.container = vbuf_str(w->chain);
+    member.depth = depth;
+    member.size = archive_entry_size_is_set(entry) ? (long long) archive_entry_size(entry) : -1;
+    member.kind = archive_member_kind(entry);
+    if (member.kind != ARCHIVE_MEMBER_FILE) {
+        member.size = -1;
+        if (w->fn(&member, w->context) != 0)
+            w->stop = w->stopped = 1;
+        return (0);
+    }
+    if (archive_entry_is_encrypted(entry)) {
+        /* Name only; libarchive skips the content on the next header. */
+        member.encrypted = 1;
+        if (w->fn(&member, w->context) != 0) {
+            w->stop = w->stopped = 1;
+            return (-1);
+        }
+        archive_unchecked(w, depth, "encrypted archive member", NULL);
+        return (0);
+    }
+    return (archive_member_file(w, a, depth, &member, head));
+}
+
 /* archive_list - list every member of an opened reader at this depth;
  * ARCHIVE_NONE when it is neither an archive nor compressed, or is an
  * executable in which no archive could be read (exe: it starts like one);
@@ -535,41 +651,14 @@ static int archive_list(ARCHIVE_WALK *w, struct archive *a, int depth, const cha
                         int exe)
 {
     struct archive_entry *entry;
-    ARCHIVE_MEMBER member;
     unsigned char *head;
     VBUF   *rawname = NULL;
     const char *name;
-    size_t  headlen;
-    int     status;
-    int     nested;
     int     first = 1;
     int     result = ARCHIVE_OK;
 
     head = mymalloc(ARCHIVE_SNIFF_MAX);
-    while (w->stop == 0) {
-        entry = NULL;
-        status = archive_read_next_header(a, &entry);
-        if (status == LA_EOF) {
-            /* Zero blocks are an empty tar to libarchive; when compressed,
-             * hiding the rest of the stream behind them is too easy. */
-            if (first && archive_format(a) != ARCHIVE_FORMAT_RAW && archive_filter_count(a) > 1)
-                result = ARCHIVE_LIST_RAW;
-            break;
-        }
-        if (status < LA_WARN) {
-            if (first && exe) {
-                /* An archive signature inside a program, no archive. */
-                result = ARCHIVE_NONE;
-            } else if ((entry && archive_entry_is_metadata_encrypted(entry))
-                       || strstr(archive_error(a), "ncrypt") != 0) {
-                /* Names encrypted too (rar -hp, 7z -mhe): only the wording
-                 * differs, so libarchive's text may decide it. */
-                archive_unchecked(w, depth, "encrypted archive", archive_error(a));
-            } else {
-                archive_unchecked(w, depth, "corrupt archive", archive_error(a));
-            }
-            break;
-        }
+    while (w->stop == 0 && archive_next(w, a, depth, first, exe, &entry, &result)) {
         name = archive_entry_pathname(entry);
         if (name == NULL)
             name = archive_entry_pathname_utf8(entry);
@@ -588,83 +677,8 @@ static int archive_list(ARCHIVE_WALK *w, struct archive *a, int depth, const cha
             w->stop = 1;
             break;
         }
-        memset(&member, 0, sizeof(member));
-        member.name = name ? name : "";
-        member.container = vbuf_str(w->chain);
-        member.depth = depth;
-        member.size = archive_entry_size_is_set(entry) ? (long long) archive_entry_size(entry) : -1;
-        switch (archive_entry_filetype(entry)) {
-        case AE_IFDIR:
-            member.kind = ARCHIVE_MEMBER_DIR;
+        if (archive_member(w, a, depth, entry, name, head) < 0)
             break;
-        case AE_IFLNK:
-            member.kind = ARCHIVE_MEMBER_LINK;
-            break;
-        case AE_IFCHR:
-        case AE_IFBLK:
-        case AE_IFIFO:
-        case AE_IFSOCK:
-            member.kind = ARCHIVE_MEMBER_OTHER;
-            break;
-        default:
-            member.kind = ARCHIVE_MEMBER_FILE;
-            break;
-        }
-        if (member.kind != ARCHIVE_MEMBER_FILE) {
-            member.size = -1;
-            if (w->fn(&member, w->context) != 0)
-                w->stop = w->stopped = 1;
-            continue;
-        }
-        if (archive_entry_is_encrypted(entry)) {
-            /* Name only; libarchive skips the content on the next header. */
-            member.encrypted = 1;
-            if (w->fn(&member, w->context) != 0) {
-                w->stop = w->stopped = 1;
-                break;
-            }
-            archive_unchecked(w, depth, "encrypted archive member", NULL);
-            continue;
-        }
-        status = archive_data(w, a, head, ARCHIVE_SNIFF_MAX, &headlen);
-        if (headlen > 0 || status != ARCHIVE_DATA_ERROR)
-            member.head = head;
-        member.headlen = headlen;
-        if (status == ARCHIVE_DATA_END)
-            member.size = (long long) headlen;
-        nested = (status == ARCHIVE_DATA_END || status == ARCHIVE_DATA_MORE)
-            && archive_is_archive(head, headlen);
-        if (w->fn(&member, w->context) != 0) {
-            w->stop = w->stopped = 1;
-            break;
-        }
-        if (status == ARCHIVE_DATA_MORE && member.size > (long long) headlen
-            && member.size - (long long) headlen > w->limits.max_bytes - w->bytes)
-            status = ARCHIVE_DATA_LIMIT;    /* no need to find out the slow way */
-        if (nested && depth < w->limits.max_depth
-            && (status == ARCHIVE_DATA_MORE || status == ARCHIVE_DATA_END)) {
-            if (archive_nested(w, a, depth, member.name, head, headlen,
-                               status == ARCHIVE_DATA_END) < 0)
-                break;
-            continue;
-        }
-        if (nested && depth >= w->limits.max_depth) {
-            size_t  mark = archive_chain_push(w, member.name);
-
-            archive_unchecked(w, depth + 1, "archive nesting limit exceeded", NULL);
-            vbuf_truncate(w->chain, mark);
-        }
-        if (status == ARCHIVE_DATA_MORE)
-            status = archive_drain(w, a);
-        if (status == ARCHIVE_DATA_ERROR) {
-            archive_unchecked(w, depth, "corrupt archive", archive_error(a));
-            break;
-        }
-        if (status == ARCHIVE_DATA_LIMIT) {
-            archive_unchecked(w, depth, "archive size limit exceeded", NULL);
-            w->stop = 1;
-            break;
-        }
     }
     myfree(head);
     if (rawname)
@@ -672,66 +686,89 @@ static int archive_list(ARCHIVE_WALK *w, struct archive *a, int depth, const cha
     return (result);
 }
 
-/* archive_walk - list an archive's members, nested ones too */
-int     archive_walk(const unsigned char *data, size_t size, int fd, const char *name,
-                     const ARCHIVE_LIMITS *limits, ARCHIVE_FN fn, void *context, VBUF *why)
+/* archive_walk_init - the walk's state, limits checked */
+static void archive_walk_init(ARCHIVE_WALK *w, const ARCHIVE_LIMITS *limits, ARCHIVE_FN fn,
+                              void *context, VBUF *why)
 {
     static const ARCHIVE_LIMITS defaults = {
         ARCHIVE_DEF_MAX_DEPTH, ARCHIVE_DEF_MAX_MEMBERS, ARCHIVE_DEF_MAX_BYTES,
     };
+
+    memset(w, 0, sizeof(*w));
+    w->limits = limits ? *limits : defaults;
+    if (w->limits.max_depth < 1)
+        w->limits.max_depth = 1;
+    if (w->limits.max_depth > ARCHIVE_DEPTH_LIMIT)
+        w->limits.max_depth = ARCHIVE_DEPTH_LIMIT;
+    if (w->limits.max_members < 0)
+        w->limits.max_members = 0;
+    if (w->limits.max_bytes < 0)
+        w->limits.max_bytes = 0;
+    w->fn = fn;
+    w->context = context;
+    w->why = why;
+}
+
+/* archive_walk_source - the part's first bytes into start (their number
+ * in *startlen), and src set up when it is read from fd; -1 with why */
+static int archive_walk_source(const unsigned char *data, size_t size, int fd,
+                               ARCHIVE_FDSRC *src, unsigned char *start, size_t *startlen,
+                               VBUF *why)
+{
+    struct stat st;
+    ssize_t n;
+
+    memset(src, 0, sizeof(*src));
+    if (data != NULL) {
+        *startlen = size < ARCHIVE_START ? size : ARCHIVE_START;
+        memcpy(start, data, *startlen);
+        return (0);
+    }
+    if (fd < 0)
+        msg_panic("archive_walk: neither data nor a descriptor");
+    if (fstat(fd, &st) < 0) {
+        vbuf_sprintf(why, "cannot read the part: fstat: %s", strerror(errno));
+        return (-1);
+    }
+    src->fd = fd;
+    src->size = st.st_size;
+    src->buf = mymalloc(ARCHIVE_BLOCK);
+    do {
+        n = pread(fd, start, ARCHIVE_START, 0);
+    } while (n < 0 && errno == EINTR);
+    *startlen = n > 0 ? (size_t) n : 0;
+    return (0);
+}
+
+/* archive_walk_error - why the part could not be read, in why */
+static void archive_walk_error(VBUF *why, int error)
+{
+    vbuf_strcpy(why, "cannot read the part: ");
+    ARCHIVE_SHOW_TEXT(why, strerror(error), ARCHIVE_ERR_SHOW);
+}
+
+/* archive_walk - list an archive's members, nested ones too */
+int     archive_walk(const unsigned char *data, size_t size, int fd, const char *name,
+                     const ARCHIVE_LIMITS *limits, ARCHIVE_FN fn, void *context, VBUF *why)
+{
     ARCHIVE_WALK w;
     ARCHIVE_FDSRC src;
     struct archive *a;
-    struct stat st;
-    unsigned char start[4];
+    unsigned char start[ARCHIVE_START];
     size_t  startlen = 0;
-    ssize_t n;
-    int     status;
     int     result;
 
     vbuf_reset(why);
-    memset(&w, 0, sizeof(w));
-    w.limits = limits ? *limits : defaults;
-    if (w.limits.max_depth < 1)
-        w.limits.max_depth = 1;
-    if (w.limits.max_depth > ARCHIVE_DEPTH_LIMIT)
-        w.limits.max_depth = ARCHIVE_DEPTH_LIMIT;
-    if (w.limits.max_members < 0)
-        w.limits.max_members = 0;
-    if (w.limits.max_bytes < 0)
-        w.limits.max_bytes = 0;
-    w.fn = fn;
-    w.context = context;
-    w.why = why;
-
-    memset(&src, 0, sizeof(src));
-    if (data != NULL) {
-        startlen = size < sizeof(start) ? size : sizeof(start);
-        memcpy(start, data, startlen);
-    } else {
-        if (fd < 0)
-            msg_panic("archive_walk: neither data nor a descriptor");
-        if (fstat(fd, &st) < 0) {
-            vbuf_sprintf(why, "cannot read the part: fstat: %s", strerror(errno));
-            return (ARCHIVE_UNCHECKED);
-        }
-        src.fd = fd;
-        src.size = st.st_size;
-        src.buf = mymalloc(ARCHIVE_BLOCK);
-        do {
-            n = pread(fd, start, sizeof(start), 0);
-        } while (n < 0 && errno == EINTR);
-        startlen = n > 0 ? (size_t) n : 0;
-    }
-    status = archive_open(&a, data, size, &src, 0);
-    if (status < LA_WARN) {
+    archive_walk_init(&w, limits, fn, context, why);
+    if (archive_walk_source(data, size, fd, &src, start, &startlen, why) < 0)
+        return (ARCHIVE_UNCHECKED);
+    if (archive_open(&a, data, size, &src, 0) < LA_WARN) {
         if (src.error) {
-            vbuf_strcpy(why, "cannot read the part: ");
-            archive_printable(why, strerror(src.error), ARCHIVE_ERR_SHOW, 0);
+            archive_walk_error(why, src.error);
             result = ARCHIVE_UNCHECKED;
         } else if ((result = archive_open_failed(a)) == ARCHIVE_UNCHECKED) {
             vbuf_strcpy(why, "corrupt archive: ");
-            archive_printable(why, archive_error(a), ARCHIVE_ERR_SHOW, 0);
+            ARCHIVE_SHOW_TEXT(why, archive_error(a), ARCHIVE_ERR_SHOW);
         }
         archive_read_free(a);
         myfree(src.buf);
@@ -740,7 +777,7 @@ int     archive_walk(const unsigned char *data, size_t size, int fd, const char 
 
     w.chain = vbuf_alloc(VBUF_DEFAULT_CAP);
     if (name)
-        archive_printable(w.chain, name, ARCHIVE_NAME_SHOW, 1);
+        ARCHIVE_SHOW_NAME(w.chain, name, ARCHIVE_NAME_SHOW);
     w.scratch = mymalloc(ARCHIVE_SNIFF_MAX);
     result = archive_list(&w, a, 1, name, archive_is_exe(start, startlen));
     if (result == ARCHIVE_OK)
@@ -757,8 +794,7 @@ int     archive_walk(const unsigned char *data, size_t size, int fd, const char 
     if (src.error && w.stopped == 0) {
         /* A read error of ours looks like a corrupt archive to libarchive. */
         w.unchecked = 1;
-        vbuf_strcpy(why, "cannot read the part: ");
-        archive_printable(why, strerror(src.error), ARCHIVE_ERR_SHOW, 0);
+        archive_walk_error(why, src.error);
     }
     myfree(src.buf);
     myfree(w.scratch);

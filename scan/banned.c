@@ -22,15 +22,19 @@
 #include "lib/msg.h"
 #include "lib/mymalloc.h"
 #include "lib/params.h"
+#include "lib/printable.h"
 
 typedef struct WORDLIST {
     char  **words;
     int     count;
 } WORDLIST;
 
-static WORDLIST banned_exts;            /* "exe", lower case, no dot */
-static WORDLIST banned_pats;            /* fnmatch patterns */
-static WORDLIST banned_types_list;      /* "application/x-msi", "application/x-*" */
+struct BANNED {
+    WORDLIST exts;                      /* "exe", lower case, no dot */
+    WORDLIST pats;                      /* fnmatch patterns */
+    WORDLIST types;                     /* "application/x-msi", "application/x-*" */
+    int     double_extensions;          /* name a double extension */
+};
 
 /*
  * Native executable code, under every name file(1) has given it; banned
@@ -202,22 +206,38 @@ int banned_settings_check(VBUF *err)
     return ret;
 }
 
-/* banned_init - parse the banned_* settings */
-void banned_init(void)
+/* banned_open - the rules of the banned_* settings */
+BANNED *banned_open(void)
 {
-    wordlist_parse(&banned_exts, var_banned_extensions, 1, 1);
-    wordlist_parse(&banned_pats, var_banned_names, 0, 0);
-    wordlist_parse(&banned_types_list, var_banned_types, 1, 0);
-    banned_drop_invalid("banned_extensions", &banned_exts, banned_ext_invalid);
-    banned_drop_invalid("banned_types", &banned_types_list, banned_type_invalid);
+    BANNED *b = mycalloc(1, sizeof(*b));
+
+    wordlist_parse(&b->exts, var_banned_extensions, 1, 1);
+    wordlist_parse(&b->pats, var_banned_names, 0, 0);
+    wordlist_parse(&b->types, var_banned_types, 1, 0);
+    banned_drop_invalid("banned_extensions", &b->exts, banned_ext_invalid);
+    banned_drop_invalid("banned_types", &b->types, banned_type_invalid);
+    b->double_extensions = var_banned_double_extensions;
+    return b;
 }
 
-/* banned_free - forget the parsed rules */
+/* banned_close - forget the rules, NULL allowed */
+void banned_close(BANNED *b)
+{
+    if (b == NULL)
+        return;
+    wordlist_free(&b->exts);
+    wordlist_free(&b->pats);
+    wordlist_free(&b->types);
+    myfree(b);
+}
+
+/* banned_init, banned_free - nothing: see banned.h */
+void banned_init(void)
+{
+}
+
 void banned_free(void)
 {
-    wordlist_free(&banned_exts);
-    wordlist_free(&banned_pats);
-    wordlist_free(&banned_types_list);
 }
 
 /* banned_normalize - the name Windows would open, as [*start, *end) of
@@ -255,28 +275,16 @@ static const char *banned_last_dot(const char *start, const char *end)
     return NULL;
 }
 
-/* banned_printable - len bytes of s for a log line, controls as '?' */
-static size_t banned_printable(char *dst, const char *s, size_t len)
-{
-    size_t  i;
-
-    for (i = 0; i < len; i++)
-        dst[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
-    return len;
-}
-
 /* banned_shown - a name for a detail: printable and shorter than dstlen;
  * a long name keeps its start and its end (where the extension is),
  * joined by "...", and no UTF-8 sequence is cut */
 static char *banned_shown(char *dst, size_t dstlen, const char *s, size_t len)
 {
-    size_t  head, tail, n;
+    size_t  head, tail;
     const char *tp;
 
-    if (len < dstlen) {
-        dst[banned_printable(dst, s, len)] = 0;
-        return dst;
-    }
+    if (len < dstlen)
+        return printable_copy(dst, dstlen, s, len, 0);
     tail = (dstlen - 4) / 3;
     head = dstlen - 4 - tail;
     while (head > 0 && ((unsigned char)s[head] & 0xC0) == 0x80)
@@ -284,11 +292,9 @@ static char *banned_shown(char *dst, size_t dstlen, const char *s, size_t len)
     tp = s + len - tail;
     while (tp < s + len && ((unsigned char)*tp & 0xC0) == 0x80)
         tp++;
-    n = banned_printable(dst, s, head);
-    memcpy(dst + n, "...", 3);
-    n += 3;
-    n += banned_printable(dst + n, tp, (size_t)(s + len - tp));
-    dst[n] = 0;
+    printable_copy(dst, head + 1, s, head, 0);
+    memcpy(dst + head, "...", 3);
+    printable_copy(dst + head + 3, dstlen - head - 3, tp, (size_t)(s + len - tp), 0);
     return dst;
 }
 
@@ -310,7 +316,7 @@ static int banned_ext_like(const char *ext, size_t len)
 }
 
 /* banned_name - file name rules */
-int banned_name(const char *name, VBUF *detail)
+int banned_name(const BANNED *b, const char *name, VBUF *detail)
 {
     char    shown[BANNED_SHOWN_MAX];
     char    pat[128];
@@ -327,10 +333,10 @@ int banned_name(const char *name, VBUF *detail)
 
     /* The last extension, and the one before it. */
     if ((last = banned_last_dot(start, end)) != NULL
-        && wordlist_find(&banned_exts, last + 1, (size_t)(end - last - 1))) {
+        && wordlist_find(&b->exts, last + 1, (size_t)(end - last - 1))) {
         banned_shown(shown, sizeof(shown), name, strlen(name));
         prev = banned_last_dot(start, last);
-        if (var_banned_double_extensions && prev != NULL && prev > start
+        if (b->double_extensions && prev != NULL && prev > start
             && banned_ext_like(prev + 1, (size_t)(last - prev - 1))) {
             vbuf_sprintf(detail, "banned name \"%s\" (double extension %s)", shown,
                          banned_shown(pat, sizeof(pat), prev, (size_t)(end - prev)));
@@ -340,15 +346,15 @@ int banned_name(const char *name, VBUF *detail)
         }
         return 1;
     }
-    if (banned_pats.count == 0)
+    if (b->pats.count == 0)
         return 0;
     norm = mystrndup(start, (size_t)(end - start));
-    for (i = 0; !hit && i < banned_pats.count; i++) {
-        if (fnmatch(banned_pats.words[i], norm, FNM_CASEFOLD) == 0
-            || fnmatch(banned_pats.words[i], name, FNM_CASEFOLD) == 0) {
+    for (i = 0; !hit && i < b->pats.count; i++) {
+        if (fnmatch(b->pats.words[i], norm, FNM_CASEFOLD) == 0
+            || fnmatch(b->pats.words[i], name, FNM_CASEFOLD) == 0) {
             vbuf_sprintf(detail, "banned name \"%s\" (matches \"%s\")",
                          banned_shown(shown, sizeof(shown), name, strlen(name)),
-                         msg_printable(pat, sizeof(pat), banned_pats.words[i]));
+                         msg_printable(pat, sizeof(pat), b->pats.words[i]));
             hit = 1;
         }
     }
@@ -365,15 +371,15 @@ static int banned_type_match(const char *rule, const char *type)
 }
 
 /* banned_type_find - the rule for a type without parameters, or NULL */
-static const char *banned_type_find(const char *type)
+static const char *banned_type_find(const BANNED *b, const char *type)
 {
     int     i;
 
-    if (banned_types_list.count == 0)
+    if (b->types.count == 0)
         return NULL;
-    for (i = 0; i < banned_types_list.count; i++)
-        if (banned_type_match(banned_types_list.words[i], type))
-            return banned_types_list.words[i];
+    for (i = 0; i < b->types.count; i++)
+        if (banned_type_match(b->types.words[i], type))
+            return b->types.words[i];
     for (i = 0; i < BANNED_CORE_COUNT; i++)
         if (banned_type_match(banned_types_core[i], type))
             return banned_types_core[i];
@@ -399,17 +405,17 @@ static char *banned_type_bare(const char *type)
 }
 
 /* banned_type_rule - the rule that bans a type */
-const char *banned_type_rule(const char *type)
+const char *banned_type_rule(const BANNED *b, const char *type)
 {
     char   *bare = banned_type_bare(type);
-    const char *rule = bare ? banned_type_find(bare) : NULL;
+    const char *rule = bare ? banned_type_find(b, bare) : NULL;
 
     myfree(bare);
     return rule;
 }
 
 /* banned_type - true type rules */
-int banned_type(const char *type, const char *name, VBUF *detail)
+int banned_type(const BANNED *b, const char *type, const char *name, VBUF *detail)
 {
     char    shown[BANNED_SHOWN_MAX];
     char    tbuf[128];
@@ -417,7 +423,7 @@ int banned_type(const char *type, const char *name, VBUF *detail)
 
     if ((bare = banned_type_bare(type)) == NULL)
         return 0;
-    if (banned_type_find(bare) == NULL) {
+    if (banned_type_find(b, bare) == NULL) {
         myfree(bare);
         return 0;
     }
@@ -432,7 +438,7 @@ int banned_type(const char *type, const char *name, VBUF *detail)
 }
 
 /* banned_check - name rules, then type rules */
-int banned_check(const char *name, const char *type, VBUF *detail)
+int banned_check(const BANNED *b, const char *name, const char *type, VBUF *detail)
 {
-    return banned_name(name, detail) || banned_type(type, name, detail);
+    return banned_name(b, name, detail) || banned_type(b, type, name, detail);
 }

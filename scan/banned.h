@@ -1,7 +1,8 @@
 /*
  * banned - banned file names and true file types
  *
- * Rules from the settings, parsed once by banned_init():
+ * Rules from the settings, compiled by banned_open() into a BANNED value
+ * that its owner (the INSPECTOR) keeps and frees with banned_close():
  * banned_extensions (comma or space list, case-insensitive, dots
  * optional), banned_double_extensions (name the finding when a banned
  * extension hides behind another one, invoice.pdf.exe), banned_names
@@ -24,33 +25,41 @@
 
 #define BANNED_SHOWN_MAX 256    /* bytes of a name quoted in a detail */
 
+typedef struct BANNED BANNED;
+
 /* banned_settings_check - validate banned_extensions and banned_types;
  * -1 with "banned_types: why" in err. Call it at start-up and before a
- * reload, beside action_check(): banned_init() drops an invalid entry
+ * reload, beside action_check(): banned_open() drops an invalid entry
  * with a warning, it cannot refuse it. */
 int banned_settings_check(VBUF *err);
 
-/* banned_init - parse the banned_* settings (again after a reload) */
-void banned_init(void);
+/* banned_open - compile the banned_* settings as they are now */
+BANNED *banned_open(void);
 
-/* banned_free - forget the parsed rules */
+/* banned_close - forget them; NULL allowed */
+void banned_close(BANNED *b);
+
+/* banned_init, banned_free - do nothing: the rules belong to each
+ * INSPECTOR now. Kept only while filter/daemon.c still calls them after
+ * a reload; to be removed with those calls. */
+void banned_init(void);
 void banned_free(void);
 
 /* banned_name - 1 when a file name (decoded, may be NULL or empty) is
  * banned, with e.g. 'banned name "a.pdf.exe" (double extension .pdf.exe)'
  * in detail; 0 otherwise */
-int banned_name(const char *name, VBUF *detail);
+int banned_name(const BANNED *b, const char *name, VBUF *detail);
 
 /* banned_type - 1 when a libmagic MIME type is banned, with e.g.
  * 'banned type application/x-executable in "report.txt"' in detail (name
  * may be NULL or empty) */
-int banned_type(const char *type, const char *name, VBUF *detail);
+int banned_type(const BANNED *b, const char *type, const char *name, VBUF *detail);
 
 /* banned_type_rule - the banned_types entry (or built-in executable
  * rule) that bans a type, NULL when none does; for logs and tests */
-const char *banned_type_rule(const char *type);
+const char *banned_type_rule(const BANNED *b, const char *type);
 
 /* banned_check - banned_name, then banned_type */
-int banned_check(const char *name, const char *type, VBUF *detail);
+int banned_check(const BANNED *b, const char *name, const char *type, VBUF *detail);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "scan/headers.h"
 #include "lib/mymalloc.h"
+#include "lib/printable.h"
 #include "lib/spool.h"
 
 #define HEADERS_CHUNK      65536            /* bytes read at a time */
@@ -58,6 +59,11 @@ typedef struct HEADERS_WALK {
     size_t  pos;                    /* bytes matched in HS_NAME, HS_VALUE */
     int     found;                  /* the name matched (HS_BLANKS) */
     off_t   line_start;             /* offset of the current line */
+    HEADER_INFO *info;              /* what is counted */
+    int     fd;                     /* the message */
+    int     out;                    /* the copy with renamed headers, or -1 */
+    off_t   copied;                 /* bytes of fd copied to out so far */
+    char   *copybuf;                /* HEADERS_CHUNK, when out >= 0 */
 } HEADERS_WALK;
 
 /* headers_copy_range - bytes [from, to) of fd appended to out */
@@ -107,21 +113,126 @@ static int headers_complete(unsigned mask, size_t pos)
     return -1;
 }
 
+/* headers_watched - a watched header starts at w->line_start: count it,
+ * and in a copy put our prefix before it; -1 with why in err */
+static int headers_watched(HEADERS_WALK *w, VBUF *err)
+{
+    if (headers_names[w->found].renamed)
+        return 0;
+    w->info->foreign++;
+    if (w->out < 0)
+        return 0;
+    if (headers_copy_range(w->fd, w->out, w->copied, w->line_start, w->copybuf) < 0
+        || spool_write_all(w->out, UNTRUSTED_PREFIX, strlen(UNTRUSTED_PREFIX)) < 0) {
+        vbuf_sprintf(err, "cannot rewrite untrusted headers: %s", strerror(errno));
+        return -1;
+    }
+    w->copied = w->line_start;
+    return 0;
+}
+
+/* headers_line_start - the first byte of a line (at offset at) */
+static size_t headers_line_start(HEADERS_WALK *w, int ch, off_t at)
+{
+    w->line_start = at;
+    if (ch == '\n') {
+        w->state = HS_END;
+    } else if (ch == '\r') {
+        w->state = HS_CR_BOL;
+    } else {
+        w->state = HS_NAME;
+        w->mask = HEADERS_ALL;
+        w->pos = 0;
+        return 0;                       /* this byte is the name's first */
+    }
+    return 1;
+}
+
+/* headers_step - one step of the state machine at p (file offset at):
+ * how many bytes it took (0: look at this one again), or -1 with why */
+static ssize_t headers_step(HEADERS_WALK *w, const char *p, const char *end, off_t at,
+                            VBUF *err)
+{
+    int     ch = (unsigned char)*p;
+    const char *nl;
+
+    if (ch == '\n' && w->state != HS_BOL && w->state != HS_CR_BOL) {
+        w->state = HS_BOL;
+        return 1;
+    }
+    switch (w->state) {
+    case HS_BOL:
+        return (ssize_t)headers_line_start(w, ch, at);
+    case HS_CR_BOL:
+        w->state = ch == '\n' ? HS_END : HS_SKIP;
+        return 1;
+    case HS_NAME:
+        if (ch == ' ' || ch == '\t' || ch == ':') {
+            if ((w->found = headers_complete(w->mask, w->pos)) < 0) {
+                w->state = HS_SKIP;
+                return 1;
+            }
+            w->state = HS_BLANKS;
+            return 0;                   /* look at it again as a blank or ':' */
+        }
+        if ((w->mask = headers_match(w->mask, w->pos++, ch)) == 0)
+            w->state = HS_SKIP;
+        return 1;
+    case HS_BLANKS:
+        if (ch == ' ' || ch == '\t')
+            return 1;
+        if (ch != ':') {
+            w->state = HS_SKIP;
+            return 1;
+        }
+        if (headers_watched(w, err) < 0)
+            return -1;
+        w->state = headers_names[w->found].scanned ? HS_VALUE_BLANKS : HS_SKIP;
+        return 1;
+    case HS_VALUE_BLANKS:
+        if (ch == ' ' || ch == '\t')
+            return 1;
+        w->state = HS_VALUE;
+        w->pos = 0;
+        return 0;
+    case HS_VALUE:
+        if (ch != OUR_TRACE[w->pos]) {
+            w->state = HS_SKIP;
+        } else if (++w->pos == strlen(OUR_TRACE)) {
+            w->info->our_trace++;
+            w->state = HS_SKIP;
+        }
+        return 1;
+    case HS_SKIP:
+        /* nothing matters before the next line end */
+        nl = memchr(p, '\n', (size_t)(end - p));
+        return nl ? nl - p : end - p;
+    case HS_END:
+        break;
+    }
+    return 1;
+}
+
 /* headers_walk - stream the top-level header block of fd: count our trace
  * headers and the ones to rename; with out >= 0, also write the whole
  * message to out with those renamed. 0, or -1 with why in err. */
 static int headers_walk(int fd, HEADER_INFO *info, int out, VBUF *err)
 {
-    HEADERS_WALK w = {HS_BOL, 0, 0, -1, 0};
+    HEADERS_WALK w;
     char   *buf = mymalloc(HEADERS_CHUNK);
-    char   *copybuf = out >= 0 ? mymalloc(HEADERS_CHUNK) : NULL;
-    const char *p, *end, *nl;
-    off_t   off = 0, copied = 0;
-    ssize_t n;
-    size_t  step;
-    int     ch, ret = -1;
+    const char *p, *end;
+    off_t   off = 0, size;
+    ssize_t n, step;
+    int     ret = -1;
 
     memset(info, 0, sizeof(*info));
+    memset(&w, 0, sizeof(w));
+    w.state = HS_BOL;
+    w.found = -1;
+    w.info = info;
+    w.fd = fd;
+    w.out = out;
+    w.copybuf = out >= 0 ? mymalloc(HEADERS_CHUNK) : NULL;
     while (w.state != HS_END) {
         if ((n = pread(fd, buf, HEADERS_CHUNK, off)) < 0) {
             if (errno == EINTR)
@@ -131,108 +242,23 @@ static int headers_walk(int fd, HEADER_INFO *info, int out, VBUF *err)
         }
         if (n == 0)
             break;                          /* no body: all headers */
-        for (p = buf, end = buf + n; p < end && w.state != HS_END; p += step) {
-            ch = (unsigned char)*p;
-            step = 1;
-            if (ch == '\n' && w.state != HS_BOL && w.state != HS_CR_BOL) {
-                w.state = HS_BOL;
-                continue;
-            }
-            switch (w.state) {
-            case HS_BOL:
-                w.line_start = off + (p - buf);
-                if (ch == '\n') {
-                    w.state = HS_END;
-                } else if (ch == '\r') {
-                    w.state = HS_CR_BOL;
-                } else {
-                    w.state = HS_NAME;
-                    w.mask = HEADERS_ALL;
-                    w.pos = 0;
-                    step = 0;               /* this byte is the name's first */
-                }
-                break;
-            case HS_CR_BOL:
-                w.state = ch == '\n' ? HS_END : HS_SKIP;
-                break;
-            case HS_NAME:
-                if (ch == ' ' || ch == '\t' || ch == ':') {
-                    if ((w.found = headers_complete(w.mask, w.pos)) < 0) {
-                        w.state = HS_SKIP;
-                        break;
-                    }
-                    w.state = HS_BLANKS;
-                    step = 0;               /* look at it again as a blank or ':' */
-                    break;
-                }
-                w.mask = headers_match(w.mask, w.pos++, ch);
-                if (w.mask == 0)
-                    w.state = HS_SKIP;
-                break;
-            case HS_BLANKS:
-                if (ch == ' ' || ch == '\t')
-                    break;
-                if (ch != ':') {
-                    w.state = HS_SKIP;
-                    break;
-                }
-                /* A watched header. */
-                if (!headers_names[w.found].renamed) {
-                    info->foreign++;
-                    if (out >= 0) {
-                        if (headers_copy_range(fd, out, copied, w.line_start, copybuf) < 0
-                            || spool_write_all(out, UNTRUSTED_PREFIX,
-                                               strlen(UNTRUSTED_PREFIX)) < 0) {
-                            vbuf_sprintf(err, "cannot rewrite untrusted headers: %s",
-                                         strerror(errno));
-                            goto done;
-                        }
-                        copied = w.line_start;
-                    }
-                }
-                w.state = headers_names[w.found].scanned ? HS_VALUE_BLANKS : HS_SKIP;
-                break;
-            case HS_VALUE_BLANKS:
-                if (ch == ' ' || ch == '\t')
-                    break;
-                w.state = HS_VALUE;
-                w.pos = 0;
-                step = 0;
-                break;
-            case HS_VALUE:
-                if (ch != OUR_TRACE[w.pos]) {
-                    w.state = HS_SKIP;
-                } else if (++w.pos == strlen(OUR_TRACE)) {
-                    info->our_trace++;
-                    w.state = HS_SKIP;
-                }
-                break;
-            case HS_SKIP:
-                /* nothing matters before the next line end */
-                nl = memchr(p, '\n', (size_t)(end - p));
-                step = nl ? (size_t)(nl - p) : (size_t)(end - p);
-                break;
-            case HS_END:
-                break;
-            }
-        }
+        for (p = buf, end = buf + n; p < end && w.state != HS_END; p += step)
+            if ((step = headers_step(&w, p, end, off + (p - buf), err)) < 0)
+                goto done;
         off += n;
     }
-    if (out >= 0) {
-        /* The rest of the message, unchanged. */
-        off_t   size = spool_size(fd);
-
-        if (size < 0 || headers_copy_range(fd, out, copied, size, copybuf) < 0) {
-            vbuf_sprintf(err, "cannot rewrite untrusted headers: %s", strerror(errno));
-            goto done;
-        }
+    /* The rest of the message, unchanged. */
+    if (out >= 0 && ((size = spool_size(fd)) < 0
+                     || headers_copy_range(fd, out, w.copied, size, w.copybuf) < 0)) {
+        vbuf_sprintf(err, "cannot rewrite untrusted headers: %s", strerror(errno));
+        goto done;
     }
     ret = 0;
 
 done:
     myfree(buf);
-    if (copybuf)
-        myfree(copybuf);
+    if (w.copybuf)
+        myfree(w.copybuf);
     return ret;
 }
 
@@ -257,34 +283,29 @@ int headers_neutralize(int fd, const char *dir, VBUF *err)
     return out;
 }
 
-/* headers_clean_text - printable ASCII, one line, bounded */
-static void headers_clean_text(VBUF *out, const char *text, size_t max)
-{
-    size_t n = 0;
-
-    for (; text && *text && n < max; text++, n++) {
-        unsigned char ch = (unsigned char)*text;
-
-        (void)vbuf_addch(out, (ch < 0x20 || ch >= 0x7f) ? '?' : ch);
-    }
-    if (text && *text)
-        (void)vbuf_strcat(out, "...");
-}
+/* HEADERS_TEXT - printable ASCII, one line, at most max bytes and "..." */
+#define HEADERS_TEXT(out, text, max) do { \
+        const char *ht_text = (text) ? (text) : ""; \
+        size_t  ht_len = strlen(ht_text); \
+        printable_append((out), ht_text, ht_len, (max), PRINTABLE_ASCII); \
+        if (ht_len > (max)) \
+            (void)vbuf_strcat((out), "..."); \
+    } while (0)
 
 /* headers_build - X-Virus-Scanned, and X-Virus-Status when tagging */
 void headers_build(VBUF *out, const char *engine, const char *host,
                    VERDICT verdict, const char *detail, int tag)
 {
     (void)vbuf_strcat(out, "X-Virus-Scanned: postsift " POSTSIFT_VERSION " (");
-    headers_clean_text(out, engine, HEADERS_DETAIL_MAX);
+    HEADERS_TEXT(out, engine, HEADERS_DETAIL_MAX);
     (void)vbuf_strcat(out, ") on ");
-    headers_clean_text(out, host, 255);
+    HEADERS_TEXT(out, host, 255);
     (void)vbuf_addch(out, '\n');
     if (tag) {
         (void)vbuf_sprintf_append(out, "X-Virus-Status: %s", verdict_titles[verdict]);
         if (detail && *detail) {
             (void)vbuf_strcat(out, " (");
-            headers_clean_text(out, detail, HEADERS_DETAIL_MAX);
+            HEADERS_TEXT(out, detail, HEADERS_DETAIL_MAX);
             (void)vbuf_addch(out, ')');
         }
         (void)vbuf_addch(out, '\n');

@@ -529,18 +529,70 @@ done:
     return NULL;
 }
 
+/* What inline_scan was asked to do. */
+typedef struct INLINE_JOB {
+    const char *spool_dir;
+    const INLINE_LIMITS *limits;
+    INLINE_FN fn;
+    void   *context;
+    VBUF   *err;
+} INLINE_JOB;
+
+/* inline_decode - decode one file whose begin line was just read and hand
+ * it to the callback: 1 when the callback says stop, 0 to go on, -1 on
+ * an error (why in err) */
+static int inline_decode(const INLINE_JOB *job, LINES *l, int kind, VBUF *name,
+                         long long ysize, long index)
+{
+    OUTPUT  o;
+    INLINE_FILE f;
+    const char *problem;
+    int     ret = -1;
+
+    memset(&o, 0, sizeof(o));
+    o.spool_dir = job->spool_dir;
+    o.err = job->err;
+    o.max = job->limits->max_bytes;
+    o.fd = -1;
+    if (kind == INLINE_UUENCODE)
+        problem = uu_decode(l, &o, job->err);
+    else if (kind == INLINE_BASE64)
+        problem = b64_decode(l, &o, job->err);
+    else if (kind == INLINE_YENC)
+        problem = yenc_decode(l, &o, ysize, job->err);
+    else
+        problem = binhex_decode(l, &o, name, job->err);
+    if (o.failed || vbuf_len(job->err)) {
+        if (vbuf_len(job->err) == 0)
+            vbuf_strcpy(job->err, "cannot decode an inline file");
+    } else if (o.fd >= 0 && (o.len > 0 || lseek(o.fd, 0, SEEK_SET) < 0)) {
+        vbuf_sprintf(job->err, "cannot rewind an inline file: %s", strerror(errno));
+    } else {
+        f.kind = (INLINE_KIND)kind;
+        f.index = (int)index;
+        f.name = vbuf_str(name);
+        f.data = o.fd >= 0 ? NULL : (o.mem ? o.mem : (const unsigned char *)"");
+        f.size = o.size;
+        f.fd = o.fd;
+        f.problem = o.over ? "too big" : problem;
+        ret = job->fn(&f, job->context) != 0;
+    }
+    if (o.fd >= 0)
+        close(o.fd);
+    myfree(o.mem);
+    return ret;
+}
+
 /* inline_scan - every block in the text */
 long inline_scan(const unsigned char *data, size_t size, int fd, const char *spool_dir,
                  const INLINE_LIMITS *limits, INLINE_FN fn, void *context, VBUF *err)
 {
+    INLINE_JOB job = {spool_dir, limits, fn, context, err};
     LINES   l;
-    OUTPUT  o;
-    INLINE_FILE f;
     VBUF   *name = vbuf_alloc(INLINE_NAME_MAX + 16);
     long    found = 0;
     long long ysize = -1;
     int     rc = 0, kind, stop = 0;
-    const char *problem;
 
     memset(&l, 0, sizeof(l));
     l.data = data;
@@ -562,50 +614,10 @@ long inline_scan(const unsigned char *data, size_t size, int fd, const char *spo
         }
         if (++found > limits->max_files)
             continue;
-        memset(&o, 0, sizeof(o));
-        o.spool_dir = spool_dir;
-        o.err = err;
-        o.max = limits->max_bytes;
-        o.fd = -1;
-        switch (kind) {
-        case INLINE_UUENCODE:
-            problem = uu_decode(&l, &o, err);
-            break;
-        case INLINE_BASE64:
-            problem = b64_decode(&l, &o, err);
-            break;
-        case INLINE_YENC:
-            problem = yenc_decode(&l, &o, ysize, err);
-            break;
-        default:
-            problem = binhex_decode(&l, &o, name, err);
-            break;
-        }
-        if (o.failed || vbuf_len(err)) {
-            if (vbuf_len(err) == 0)
-                vbuf_strcpy(err, "cannot decode an inline file");
+        if ((stop = inline_decode(&job, &l, kind, name, ysize, found)) < 0) {
             found = -1;
-        } else if (o.fd >= 0 && (o.len > 0 || lseek(o.fd, 0, SEEK_SET) < 0)) {
-            vbuf_sprintf(err, "cannot rewind an inline file: %s", strerror(errno));
-            found = -1;
-        }
-        if (found < 0) {
-            if (o.fd >= 0)
-                close(o.fd);
-            myfree(o.mem);
             break;
         }
-        f.kind = (INLINE_KIND)kind;
-        f.index = (int)found;
-        f.name = vbuf_str(name);
-        f.data = o.fd >= 0 ? NULL : (o.mem ? o.mem : (const unsigned char *)"");
-        f.size = o.size;
-        f.fd = o.fd;
-        f.problem = o.over ? "too big" : problem;
-        stop = fn(&f, context) != 0;
-        if (o.fd >= 0)
-            close(o.fd);
-        myfree(o.mem);
     }
     if (found >= 0 && rc < 0) {
         vbuf_sprintf(err, "cannot read text: %s", strerror(errno));

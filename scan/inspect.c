@@ -50,6 +50,7 @@
 struct INSPECTOR {
     FILETYPE *filetype;
     AVSCAN *avscan;
+    BANNED *banned;                     /* the banned_* rules as they were at open */
     VBUF   *virname;                    /* scratch, per scan */
     VBUF   *err;                        /* scratch, per scan */
     VBUF   *text;                       /* scratch, per finding */
@@ -93,10 +94,10 @@ INSPECTOR *inspector_open(VBUF *err)
         filetype_close(ft);
         return NULL;
     }
-    banned_init();
     in = mymalloc(sizeof(*in));
     in->filetype = ft;
     in->avscan = av;
+    in->banned = banned_open();
     in->virname = vbuf_alloc(1024);
     in->err = vbuf_alloc(1024);
     in->text = vbuf_alloc(INSPECT_DETAIL_CAP);
@@ -111,7 +112,7 @@ void inspector_close(INSPECTOR *in)
         return;
     avscan_close(in->avscan);
     filetype_close(in->filetype);
-    banned_free();
+    banned_close(in->banned);
     vbuf_free(in->virname);
     vbuf_free(in->err);
     vbuf_free(in->text);
@@ -138,6 +139,9 @@ void inspect_result_init(INSPECT_RESULT *res)
     res->detail = vbuf_alloc(INSPECT_DETAIL_CAP);
     res->virname = vbuf_alloc(1024);
     res->nparts = 0;
+    res->reject_code = 0;
+    res->reject_dsn[0] = 0;
+    res->replacement = -1;
 }
 
 /* inspect_result_free - release the buffers */
@@ -146,6 +150,9 @@ void inspect_result_free(INSPECT_RESULT *res)
     vbuf_free(res->detail);
     vbuf_free(res->virname);
     res->detail = res->virname = NULL;
+    if (res->replacement >= 0)
+        (void)close(res->replacement);
+    res->replacement = -1;
 }
 
 /* inspect_finding - record a finding when it is worse than what we have */
@@ -264,11 +271,11 @@ static void inspect_banned(INSPECT_STATE *st, const MIMEWALK_PART *p, const char
     INSPECTOR *in = st->in;
     int     hit, i;
 
-    hit = banned_name(p->filename, in->text);
+    hit = banned_name(in->banned, p->filename, in->text);
     for (i = 0; !hit && i < p->nnames; i++)
-        hit = banned_name(p->names[i], in->text);
+        hit = banned_name(in->banned, p->names[i], in->text);
     if (!hit && type != NULL)
-        hit = banned_type(type, p->filename, in->text);
+        hit = banned_type(in->banned, type, p->filename, in->text);
     if (hit)
         inspect_banned_found(st, wh);
 }
@@ -290,9 +297,9 @@ static int inspect_member(const ARCHIVE_MEMBER *m, void *context)
                   msg_printable(shown, sizeof(shown), m->name ? m->name : ""),
                   m->container ? m->container : "", type ? type : "-", m->size,
                   m->encrypted ? " (encrypted)" : "");
-    hit = banned_name(m->name, in->text);
+    hit = banned_name(in->banned, m->name, in->text);
     if (!hit && type != NULL)
-        hit = banned_type(type, m->name, in->text);
+        hit = banned_type(in->banned, type, m->name, in->text);
     if (hit) {
         if (m->container && *m->container)
             vbuf_sprintf_append(in->text, " in archive \"%s\"",
@@ -393,9 +400,9 @@ static int inspect_inline_file(const INLINE_FILE *f, void *context)
         msg_debug("%s file \"%s\" in part %s: type=%s size=%zu%s%s", inline_kind_names[f->kind],
                   msg_printable(shown, sizeof(shown), f->name), is->part->path, type, f->size,
                   f->problem ? ": " : "", f->problem ? f->problem : "");
-    hit = banned_name(f->name, in->text);
+    hit = banned_name(in->banned, f->name, in->text);
     if (!hit)
-        hit = banned_type(type, f->name, in->text);
+        hit = banned_type(in->banned, type, f->name, in->text);
     if (hit)
         inspect_banned_found(st, &wh);
     inspect_archive(st, f->data, f->size, f->fd, f->name, &wh);
@@ -488,8 +495,77 @@ static int inspect_part(const MIMEWALK_PART *p, void *context)
     return 0;
 }
 
-/* inspect_message - everything, from offset 0 of fd */
+/* inspect_other_readings - libclamav's own mail parser on the raw
+ * message, when GMime's reading is in doubt, cut short, or stopped at NUL
+ * bytes; what stays in doubt is unchecked */
+static void inspect_other_readings(INSPECT_STATE *st, int fd, const MIMEWALK_INFO *info)
+{
+    INSPECTOR *in = st->in;
+    long long cost;
+
+    if (vbuf_len(info->ambiguous)) {
+        vbuf_sprintf(in->text, "ambiguous MIME (%s)", vbuf_str(info->ambiguous));
+        inspect_finding(st, VERDICT_UNCHECKED, vbuf_str(in->text), NULL);
+    }
+    if (vbuf_len(info->limit))
+        inspect_finding(st, VERDICT_UNCHECKED, vbuf_str(info->limit), NULL);
+    if (vbuf_len(info->unreadable))
+        inspect_finding(st, VERDICT_UNCHECKED, vbuf_str(info->unreadable), NULL);
+    if (!(vbuf_len(info->ambiguous) || vbuf_len(info->limit) || info->nul || st->limit)
+        || st->res->verdict >= VERDICT_INFECTED)
+        return;
+    cost = INSPECT_RAW_LINE_COST * (long long)info->lines
+        + INSPECT_RAW_DASH_COST * (long long)info->dash_lines;
+    if (cost <= INSPECT_RAW_COST_MAX) {
+        inspect_scan(st, NULL, 0, fd, NULL);
+    } else {
+        vbuf_sprintf(in->text, "raw message not scanned (%ld lines, %ld starting with"
+                     " \"--\": too costly for the mail parser)", info->lines, info->dash_lines);
+        inspect_finding(st, VERDICT_UNCHECKED, vbuf_str(in->text), NULL);
+    }
+}
+
+/* inspect_commands - the command scanners on the whole message, unless
+ * it is banned, infected or in error already (their answer could not
+ * change the action then) */
+static void inspect_commands(INSPECT_STATE *st, int fd, const SMTP_ENVELOPE *env)
+{
+    INSPECTOR *in = st->in;
+    INSPECT_RESULT *res = st->res;
+    AVSCAN_REPLY reply;
+
+    if (!avscan_has_message_scanners(in->avscan) || res->verdict >= VERDICT_BANNED)
+        return;
+    avscan_reply_init(&reply);
+    switch (avscan_scan_message(in->avscan, fd, env, &reply, in->err)) {
+    case AV_CLEAN:
+        res->replacement = reply.fd;
+        reply.fd = -1;
+        break;
+    case AV_REJECT:
+        vbuf_sprintf(in->text, "%s (%s)", vbuf_str(reply.text), vbuf_str(reply.scanner));
+        inspect_finding(st, VERDICT_REJECTED, vbuf_str(in->text), NULL);
+        res->reject_code = reply.code;
+        memcpy(res->reject_dsn, reply.dsn, sizeof(res->reject_dsn));
+        break;
+    default:
+        vbuf_sprintf(in->text, "scanner error: %s",
+                     vbuf_len(in->err) ? vbuf_str(in->err) : "unknown error");
+        msg_warn("%s", vbuf_str(in->text));
+        inspect_finding(st, VERDICT_ERROR, vbuf_str(in->text), NULL);
+        break;
+    }
+    avscan_reply_free(&reply);
+}
+
+/* inspect_message - everything, from offset 0 of fd, without envelope */
 void inspect_message(INSPECTOR *in, int fd, INSPECT_RESULT *res)
+{
+    inspect_message_env(in, fd, NULL, res);
+}
+
+/* inspect_message_env - everything, from offset 0 of fd */
+void inspect_message_env(INSPECTOR *in, int fd, const SMTP_ENVELOPE *env, INSPECT_RESULT *res)
 {
     INSPECT_STATE st;
     MIMEWALK_INFO info;
@@ -499,6 +575,11 @@ void inspect_message(INSPECTOR *in, int fd, INSPECT_RESULT *res)
     vbuf_reset(res->detail);
     vbuf_reset(res->virname);
     res->nparts = 0;
+    res->reject_code = 0;
+    res->reject_dsn[0] = 0;
+    if (res->replacement >= 0)
+        (void)close(res->replacement);
+    res->replacement = -1;
     st.in = in;
     st.res = res;
     st.inline_files = 0;
@@ -515,32 +596,8 @@ void inspect_message(INSPECTOR *in, int fd, INSPECT_RESULT *res)
         inspect_finding(&st, VERDICT_ERROR, vbuf_str(in->text), NULL);
     }
     res->nparts = info.nparts;
-
-    if (vbuf_len(info.ambiguous)) {
-        vbuf_sprintf(in->text, "ambiguous MIME (%s)", vbuf_str(info.ambiguous));
-        inspect_finding(&st, VERDICT_UNCHECKED, vbuf_str(in->text), NULL);
-    }
-    if (vbuf_len(info.limit))
-        inspect_finding(&st, VERDICT_UNCHECKED, vbuf_str(info.limit), NULL);
-    if (vbuf_len(info.unreadable))
-        inspect_finding(&st, VERDICT_UNCHECKED, vbuf_str(info.unreadable), NULL);
-    /*
-     * Other readings of the message: libclamav's own mail parser, when
-     * GMime's reading is in doubt, cut short, or stopped at NUL bytes.
-     */
-    if ((vbuf_len(info.ambiguous) || vbuf_len(info.limit) || info.nul || st.limit)
-        && res->verdict < VERDICT_INFECTED) {
-        long long cost = INSPECT_RAW_LINE_COST * (long long)info.lines
-        + INSPECT_RAW_DASH_COST * (long long)info.dash_lines;
-
-        if (cost <= INSPECT_RAW_COST_MAX) {
-            inspect_scan(&st, NULL, 0, fd, NULL);
-        } else {
-            vbuf_sprintf(in->text, "raw message not scanned (%ld lines, %ld starting with"
-                         " \"--\": too costly for the mail parser)", info.lines, info.dash_lines);
-            inspect_finding(&st, VERDICT_UNCHECKED, vbuf_str(in->text), NULL);
-        }
-    }
+    inspect_other_readings(&st, fd, &info);
+    inspect_commands(&st, fd, env);
     if (msg_verbose)
         msg_debug("message: %d parts%s, verdict %s%s%s", res->nparts,
                   info.not_mime ? " (not MIME)" : "", verdict_names[res->verdict],

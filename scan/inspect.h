@@ -11,13 +11,17 @@
  * warnings such as duplicate boundaries or parameters) or an exceeded
  * limit adds a scan of the raw message through libclamav's own mail
  * parser; what stays ambiguous is unchecked, and banned or infected wins
- * over it. One code path for the pipe and smtpd modes.
+ * over it. Then the command scanners, if any are listed, see the whole
+ * message once (unless it is banned, infected or in error already: their
+ * answer could not change the action); one may reject it (rejected) or
+ * hand back a replacement. One code path for the pipe and smtpd modes.
  */
 #ifndef POSTSIFT_INSPECT_H
 #define POSTSIFT_INSPECT_H
 
 #include "scan/avscan.h"
 #include "scan/verdict.h"
+#include "lib/envelope.h"
 #include "lib/vbuf.h"
 
 typedef struct INSPECTOR INSPECTOR;
@@ -28,6 +32,10 @@ typedef struct INSPECT_RESULT {
                              * e.g. "Eicar-Test-Signature in part 2 (eicar.com)" */
     VBUF   *virname;        /* malware name when infected, else "" */
     int     nparts;         /* leaf parts inspected */
+    int     reject_code;    /* rejected: the SMTP code a command asked for (5xx) */
+    char    reject_dsn[16]; /* rejected: its enhanced status code (5.x.x) */
+    int     replacement;    /* a command's replacement message (ours until
+                             * taken: then set it to -1), or -1 */
 } INSPECT_RESULT;
 
 /* inspector_open - GMime, libmagic and the scanner from the settings;
@@ -48,5 +56,9 @@ void inspect_result_free(INSPECT_RESULT *res);
 /* inspect_message - inspect the message in fd (from offset 0). Never
  * fails: trouble is VERDICT_ERROR with the reason in detail. */
 void inspect_message(INSPECTOR *in, int fd, INSPECT_RESULT *res);
+
+/* inspect_message_env - the same, with the envelope for the command
+ * scanners (NULL: they get empty envelope variables) */
+void inspect_message_env(INSPECTOR *in, int fd, const SMTP_ENVELOPE *env, INSPECT_RESULT *res);
 
 #endif

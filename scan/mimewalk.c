@@ -573,18 +573,77 @@ static void mimewalk_sweep_fn(off_t offset, const char *value, size_t len, void 
     (void)w->fn(&p, w->context);
 }
 
-/* mimewalk - bound, parse and walk fd */
-int mimewalk(int fd, const char *spool_dir, const MIMEWALK_LIMITS *limits,
-             MIMEWALK_FN fn, void *context, MIMEWALK_INFO *info, VBUF *err)
+/* mimewalk_parse - GMime on the first w->cut bytes of a duplicate of the
+ * message descriptor (dfd, which it takes), then the tree walked, or the
+ * raw text when GMime found no message; 0 or -1 */
+static int mimewalk_parse(WALK *w, int dfd)
 {
-    MIMESCAN_LIMITS slimits;
-    MIMESCAN_RESULT scan;
     GMimeParserOptions *options;
     GMimeStream *stream;
     GMimeParser *parser;
     GMimeMessage *message;
+    int     rc;
+
+    stream = g_mime_stream_fs_new_with_bounds(dfd, 0, w->cut);
+    g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), TRUE);
+    parser = g_mime_parser_new_with_stream(stream);
+    g_mime_parser_set_persist_stream(parser, TRUE);
+    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+    options = g_mime_parser_options_new();
+    g_mime_parser_options_set_warning_callback(options, mimewalk_warning_fn, w);
+
+    message = g_mime_parser_construct_message(parser, options);
+    if (message == NULL) {
+        /* What made GMime give up is no ambiguity: there is one reading. */
+        w->info->not_mime = 1;
+        vbuf_reset(w->info->ambiguous);
+        rc = mimewalk_raw(w, w->fd);
+    } else {
+        rc = mimewalk_tree(w, message);
+        g_object_unref(message);
+    }
+    g_object_unref(parser);
+    g_object_unref(stream);
+    g_mime_parser_options_free(options);
+    return rc;
+}
+
+/* mimewalk_prescan - bound the parser (mimescan) and note what the
+ * pre-scan found; a duplicate of fd for GMime, or -1 with why in err */
+static int mimewalk_prescan(int fd, const MIMEWALK_LIMITS *limits, MIMESCAN_RESULT *scan,
+                            MIMEWALK_INFO *info, VBUF *err)
+{
+    MIMESCAN_LIMITS slimits;
+    int     dfd;
+
+    slimits.max_parts = limits->max_parts;
+    slimits.max_headers = limits->max_headers;
+    if (mimescan_bound(fd, &slimits, scan, err) < 0)
+        return -1;
+    if ((dfd = dup(fd)) < 0) {
+        vbuf_sprintf(err, "cannot read the message file: %s", strerror(errno));
+        return -1;
+    }
+    if (vbuf_len(scan->why))
+        mimewalk_note(info->limit, vbuf_str(scan->why));
+    info->nul = scan->nul;
+    info->lines = scan->lines;
+    info->dash_lines = scan->dash_lines;
+    if (msg_verbose)
+        msg_debug("MIME pre-scan: %lld of %lld bytes for the parser%s%s, %ld boundary lines,"
+                  " %ld header items", (long long)scan->cut, (long long)scan->size,
+                  vbuf_len(scan->why) ? ": " : "", vbuf_str(scan->why), scan->starts,
+                  scan->items);
+    return dfd;
+}
+
+/* mimewalk - bound, parse and walk fd */
+int mimewalk(int fd, const char *spool_dir, const MIMEWALK_LIMITS *limits,
+             MIMEWALK_FN fn, void *context, MIMEWALK_INFO *info, VBUF *err)
+{
+    MIMESCAN_RESULT scan;
     WALK    w;
-    off_t   saved;
+    off_t   saved, from;
     int     dfd, rc;
 
     mimewalk_init();
@@ -592,28 +651,11 @@ int mimewalk(int fd, const char *spool_dir, const MIMEWALK_LIMITS *limits,
         vbuf_sprintf(err, "cannot read the message file: %s", strerror(errno));
         return -1;
     }
-    slimits.max_parts = limits->max_parts;
-    slimits.max_headers = limits->max_headers;
     mimescan_result_init(&scan);
-    if (mimescan_bound(fd, &slimits, &scan, err) < 0) {
+    if ((dfd = mimewalk_prescan(fd, limits, &scan, info, err)) < 0) {
         mimescan_result_free(&scan);
         return -1;
     }
-    if ((dfd = dup(fd)) < 0) {
-        vbuf_sprintf(err, "cannot read the message file: %s", strerror(errno));
-        mimescan_result_free(&scan);
-        return -1;
-    }
-    if (vbuf_len(scan.why))
-        mimewalk_note(info->limit, vbuf_str(scan.why));
-    info->nul = scan.nul;
-    info->lines = scan.lines;
-    info->dash_lines = scan.dash_lines;
-    if (msg_verbose)
-        msg_debug("MIME pre-scan: %lld of %lld bytes for the parser%s%s, %ld boundary lines,"
-                  " %ld header items", (long long)scan.cut, (long long)scan.size,
-                  vbuf_len(scan.why) ? ": " : "", vbuf_str(scan.why), scan.starts, scan.items);
-
     memset(&w, 0, sizeof(w));
     w.info = info;
     w.limits = limits;
@@ -626,36 +668,14 @@ int mimewalk(int fd, const char *spool_dir, const MIMEWALK_LIMITS *limits,
     w.tmp = vbuf_alloc(1024);
     w.raw = vbuf_alloc(MIMESCAN_FIELD_MAX + 16 * 1024);
     w.seen = g_hash_table_new(g_str_hash, g_str_equal);
-
-    stream = g_mime_stream_fs_new_with_bounds(dfd, 0, scan.cut);
-    g_mime_stream_fs_set_owner(GMIME_STREAM_FS(stream), TRUE);
-    parser = g_mime_parser_new_with_stream(stream);
-    g_mime_parser_set_persist_stream(parser, TRUE);
-    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-    options = g_mime_parser_options_new();
-    g_mime_parser_options_set_warning_callback(options, mimewalk_warning_fn, &w);
-
-    message = g_mime_parser_construct_message(parser, options);
-    if (message == NULL) {
-        /* What made GMime give up is no ambiguity: there is one reading. */
-        info->not_mime = 1;
-        vbuf_reset(info->ambiguous);
-        rc = mimewalk_raw(&w, fd);
-    } else {
-        rc = mimewalk_tree(&w, message);
-        g_object_unref(message);
-    }
-    g_object_unref(parser);
-    g_object_unref(stream);
-    g_mime_parser_options_free(options);
+    rc = mimewalk_parse(&w, dfd);
 
     /*
      * File names GMime did not see: the rest of the file after the cut, or
      * all of it when GMime's reading may not be the recipient's.
      */
     if (rc == 0 && (vbuf_len(info->ambiguous) || scan.cut < scan.size)) {
-        off_t   from = vbuf_len(info->ambiguous) ? 0 : scan.cut;
-
+        from = vbuf_len(info->ambiguous) ? 0 : scan.cut;
         vbuf_reset(w.tmp);
         if (mimescan_sweep(fd, from, mimewalk_sweep_fn, &w, w.tmp, err) < 0)
             rc = -1;

@@ -8,6 +8,16 @@
 #include "lib/params.h"
 #include "tests/unit/unittest.h"
 
+/* The rules under test, compiled from the settings by rules_reload(). */
+static BANNED *rules;
+
+/* rules_reload - compile the banned_* settings as they are now */
+static void rules_reload(void)
+{
+    banned_close(rules);
+    rules = banned_open();
+}
+
 typedef struct CASE {
     const char *name;           /* decoded file name, may be NULL */
     const char *type;           /* libmagic type, may be NULL */
@@ -26,7 +36,7 @@ static void run(const char *what, const CASE *cases, size_t n)
         vbuf_reset(detail);
         snprintf(label, sizeof(label), "%s: \"%s\" %s", what,
                  cases[i].name ? cases[i].name : "(null)", cases[i].type ? cases[i].type : "-");
-        UT_EQ_INT(banned_check(cases[i].name, cases[i].type, detail), cases[i].banned, label);
+        UT_EQ_INT(banned_check(rules, cases[i].name, cases[i].type, detail), cases[i].banned, label);
         if (cases[i].banned)
             UT_EQ_STR(vbuf_str(detail), cases[i].detail, label);
     }
@@ -123,7 +133,7 @@ static void check_long_names(void)
         name = long_name(table[i].prefix, table[i].fill, table[i].total, table[i].suffix);
         snprintf(label, sizeof(label), "%zu-byte name ending %s", strlen(name), table[i].suffix);
         vbuf_reset(detail);
-        UT_EQ_INT(banned_name(name, detail), table[i].banned, label);
+        UT_EQ_INT(banned_name(rules, name, detail), table[i].banned, label);
         if (table[i].banned) {
             d = vbuf_str(detail);
             dlen = strlen(d);
@@ -148,7 +158,7 @@ static void check_long_names(void)
     /* the type detail bounds the name too */
     name = long_name("", "a", 5000, ".txt");
     vbuf_reset(detail);
-    UT_EQ_INT(banned_type("application/x-dosexec", name, detail), 1, "type, 5000-byte name");
+    UT_EQ_INT(banned_type(rules, "application/x-dosexec", name, detail), 1, "type, 5000-byte name");
     UT_CHECK(vbuf_len(detail) < BANNED_SHOWN_MAX + 64, "type detail of %zu bytes", vbuf_len(detail));
     UT_CHECK(strstr(vbuf_str(detail), "aaa.txt\"") != NULL, "type detail: %s", vbuf_str(detail));
     free(name);
@@ -156,7 +166,7 @@ static void check_long_names(void)
 }
 
 /* check_setting_errors - an invalid banned_types or banned_extensions
- * value is refused with a clear error; banned_init() drops it */
+ * value is refused with a clear error; banned_open() drops it */
 static void check_setting_errors(void)
 {
     static const struct {
@@ -210,13 +220,13 @@ static void check_setting_errors(void)
     vbuf_reset(err);
     UT_EQ_INT(banned_settings_check(err), 0, "the defaults are valid");
 
-    /* banned_init() keeps the valid entries and drops the others */
+    /* banned_open() keeps the valid entries and drops the others */
     set("banned_types=exe, application/zip");
     set("banned_extensions=*.scr, docm");
-    banned_init();
-    UT_EQ_INT(banned_type("application/zip", "a.zip", detail), 1, "valid entry kept");
-    UT_EQ_INT(banned_name("a.docm", detail), 1, "valid extension kept");
-    UT_EQ_INT(banned_name("a.scr", detail), 0, "invalid extension dropped");
+    rules_reload();
+    UT_EQ_INT(banned_type(rules, "application/zip", "a.zip", detail), 1, "valid entry kept");
+    UT_EQ_INT(banned_name(rules, "a.docm", detail), 1, "valid extension kept");
+    UT_EQ_INT(banned_name(rules, "a.scr", detail), 0, "invalid extension dropped");
     config_init();
     vbuf_free(err);
     vbuf_free(detail);
@@ -335,36 +345,37 @@ int     main(void)
     msg_init("test_scan_banned", MSG_STDERR);
     config_init();
 
-    banned_init();
+    rules_reload();
     run("defaults", defaults, sizeof(defaults) / sizeof(defaults[0]));
 
     set("banned_extensions=.EXE docm,bat");
     set("banned_double_extensions=no");
     set("banned_names=payload-*, *.txt.lnk");
     set("banned_types=application/zip");
-    banned_init();
+    rules_reload();
     run("custom", custom, sizeof(custom) / sizeof(custom[0]));
 
     set("banned_types=IMAGE/P?G, image/jpeg, application/x-zip*, text/x-ms-*");
-    banned_init();
+    rules_reload();
     run("patterns", patterns, sizeof(patterns) / sizeof(patterns[0]));
-    UT_EQ_STR(banned_type_rule("image/png"), "image/p?g", "rule of image/png");
-    UT_EQ_STR(banned_type_rule("application/x-pie-executable"), "application/x-*executable*",
+    UT_EQ_STR(banned_type_rule(rules, "image/png"), "image/p?g", "rule of image/png");
+    UT_EQ_STR(banned_type_rule(rules, "application/x-pie-executable"), "application/x-*executable*",
               "rule of a PIE executable");
-    UT_CHECK(banned_type_rule("image/gif") == NULL, "no rule for image/gif");
+    UT_CHECK(banned_type_rule(rules, "image/gif") == NULL, "no rule for image/gif");
 
     set("banned_extensions=");
     set("banned_names=");
     set("banned_types=");
-    banned_init();
+    rules_reload();
     run("off", off, sizeof(off) / sizeof(off[0]));
-    UT_CHECK(banned_type_rule("application/x-dosexec") == NULL, "no rule when off");
+    UT_CHECK(banned_type_rule(rules, "application/x-dosexec") == NULL, "no rule when off");
 
     config_init();
-    banned_init();
+    rules_reload();
     check_long_names();
     check_setting_errors();
 
-    banned_free();
+    banned_close(rules);
+    rules = NULL;
     return ut_done();
 }

@@ -6,8 +6,8 @@
  * from the format's published layout) into a private directory. Each goes
  * through libmagic alone, through filetype_buffer() (a part decoded to
  * memory) and through filetype_fd() (a part on disk, of which libmagic
- * sees the first megabyte), then through banned_type() under a harmless
- * name and without one, and through banned_name() under its own name,
+ * sees the first megabyte), then through banned_type(rules, ) under a harmless
+ * name and without one, and through banned_name(rules, ) under its own name,
  * all with the default settings. The table is what file 5.44 (Debian 12)
  * says; with another libmagic the types are only reported, the banned or
  * not banned outcome is still checked.
@@ -23,6 +23,16 @@
 #include "lib/params.h"
 #include "tests/unit/unittest.h"
 
+/* The rules under test, compiled from the settings by rules_reload(). */
+static BANNED *rules;
+
+/* rules_reload - compile the banned_* settings as they are now */
+static void rules_reload(void)
+{
+    banned_close(rules);
+    rules = banned_open();
+}
+
 #define REF_MAGIC_VERSION 544   /* the libmagic the table was written on */
 
 #define PE      "application/vnd.microsoft.portable-executable"
@@ -34,7 +44,7 @@ typedef struct SAMPLE {
     const char *magic;          /* libmagic alone, on the first megabyte */
     const char *type;           /* filetype: libmagic and our checks */
     const char *rule;           /* the banned_types rule, NULL: not banned */
-    int         name_banned;    /* banned_name(file) with the defaults */
+    int         name_banned;    /* banned_name(rules, file) with the defaults */
 } SAMPLE;
 
 static const SAMPLE samples[] = {
@@ -246,7 +256,7 @@ static void check_sample(FILETYPE *ft, magic_t raw, const SAMPLE *s)
     close(fd);
 
     /* the default type rules, under a harmless name and without one */
-    rule = banned_type_rule(type);
+    rule = banned_type_rule(rules, type);
     snprintf(what, sizeof(what), "%s (%s): rule", s->file, type);
     if (s->rule == NULL)
         UT_CHECK(rule == NULL, "%s: banned by %s", what, rule);
@@ -254,19 +264,19 @@ static void check_sample(FILETYPE *ft, magic_t raw, const SAMPLE *s)
         UT_EQ_STR(rule, s->rule, what);
     snprintf(what, sizeof(what), "%s (%s) as notes.txt", s->file, type);
     vbuf_reset(detail);
-    UT_EQ_INT(banned_check("notes.txt", type, detail), s->rule != NULL, what);
+    UT_EQ_INT(banned_check(rules, "notes.txt", type, detail), s->rule != NULL, what);
     if (s->rule) {
         snprintf(want, sizeof(want), "banned type %s in \"notes.txt\"", type);
         UT_EQ_STR(vbuf_str(detail), want, what);
     }
     snprintf(what, sizeof(what), "%s (%s) without a name", s->file, type);
     vbuf_reset(detail);
-    UT_EQ_INT(banned_check(NULL, type, detail), s->rule != NULL, what);
+    UT_EQ_INT(banned_check(rules, NULL, type, detail), s->rule != NULL, what);
 
     /* the name rules under the sample's own name */
     snprintf(what, sizeof(what), "%s: banned_name", s->file);
     vbuf_reset(detail);
-    UT_EQ_INT(banned_name(s->file, detail), s->name_banned, what);
+    UT_EQ_INT(banned_name(rules, s->file, detail), s->name_banned, what);
 
     printf("%-24s %-46s %-46s %s%s\n", s->file, s->magic, type,
            rule ? rule : "-", s->name_banned ? " (name too)" : "");
@@ -301,7 +311,7 @@ static void check_guards(FILETYPE *ft)
     if ((pe = read_file("/usr/share/clamav-testfiles/clam.exe", &pelen)) != NULL) {
         VBUF   *detail = vbuf_alloc(256);
 
-        UT_EQ_INT(banned_check("statement.pdf", filetype_buffer(ft, pe, pelen), detail), 1,
+        UT_EQ_INT(banned_check(rules, "statement.pdf", filetype_buffer(ft, pe, pelen), detail), 1,
                   "clam.exe as statement.pdf");
         vbuf_free(detail);
         free(pe);
@@ -321,7 +331,7 @@ int     main(void)
     UT_BEGIN("test_scan_filetype");
     msg_init("test_scan_filetype", MSG_STDERR);
     config_init();
-    banned_init();
+    rules_reload();
 
     if ((ft = filetype_open(err)) == NULL) {
         UT_CHECK(0, "filetype_open: %s", vbuf_str(err));
@@ -343,7 +353,8 @@ int     main(void)
     remove_samples();
     magic_close(raw);
     filetype_close(ft);
-    banned_free();
+    banned_close(rules);
+    rules = NULL;
     vbuf_free(err);
     return ut_done();
 }

@@ -1,0 +1,629 @@
+/*
+ * avclamav - the "clamav" scanner backend: libclamav in-process
+ *
+ * One engine per backend. Signatures come from clamav_database_directory
+ * when it is set (an error if that fails, never a fallback), else from
+ * /var/lib/clamav when it holds a .cvd/.cld/.cud database, else from the
+ * two test signatures bundled below, which are written to a private
+ * directory under spool_dir only for as long as cl_load() needs them. A
+ * descriptor is scanned from offset 0 and its offset put back where it
+ * was (libclamav moves it).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <clamav.h>
+
+#include "lib/msg.h"
+#include "lib/mymalloc.h"
+#include "lib/params.h"
+#include "lib/spool.h"
+#include "lib/vbuf.h"
+#include "scan/avbackend.h"
+
+#define AVCLAMAV_SYSTEM_DBDIR  "/var/lib/clamav"
+
+/*
+ * The bundled test signatures: the MD5 and size of the ClamAV test file
+ * /usr/share/clamav-testfiles/clam.exe (which the 44 files of package
+ * clamav-testfiles contain, packed or archived) and the 68-byte EICAR test
+ * string at offset 0. They detect test files and nothing else.
+ */
+static const char avclamav_test_hdb[] =
+    "aa15bcf478d165efd2065190eb473bcb:544:ClamAV-Test-File\n";
+static const char avclamav_test_ndb[] =
+    "Eicar-Test-Signature:0:0:"
+    "58354f2150254041505b345c505a58353428505e2937434329377d24"
+    "45494341522d5354414e444152442d414e544956495255532d544553"
+    "542d46494c452124482b482a\n";
+
+typedef struct AVCLAMAV {
+    char   *version;                    /* avclamav_version() text */
+    struct cl_engine *engine;
+    unsigned tmp_gen;                   /* the directory it uses (avclamav_tmp.gen) */
+    struct cl_scan_options options;
+    unsigned int sigs;                  /* as cl_load() counted them */
+    int     bundled;                    /* the bundled test signatures */
+    int     auto_dir;                   /* no clamav_database_directory given */
+    int     watching;                   /* dbstat holds cl_statinidir() state */
+    struct cl_stat dbstat;              /* the loaded directory, for avclamav_changed() */
+} AVCLAMAV;
+
+ /*
+  * libclamav's temporary files. It makes a directory for every scan under
+  * CL_ENGINE_TMPDIR and writes what it decodes there; a process killed
+  * mid-scan (pipe_deadline, pipe(8)'s time limit) leaves it behind. So
+  * each process gives it a private directory of its own under spool_dir,
+  * locked for as long as the process lives (spool_private_dir), and
+  * removes, on its way in, those whose process is gone (spool_sweep).
+  * A daemon worker shares the master's engine: at its first scan it makes
+  * its own directory and points its copy of the engine there.
+  */
+#define AVCLAMAV_TMP_PREFIX   "clamtmp-"
+
+static struct {
+    pid_t   pid;                        /* the process that made it, or 0 */
+    int     fd;                         /* holds the lock */
+    char   *base;                       /* spool_dir it is in */
+    VBUF   *path;
+    unsigned gen;                       /* counts the directories made */
+    int     users;                      /* AVCLAMAVs pointed at this one */
+} avclamav_tmp = {0, -1, NULL, NULL, 0, 0};
+
+/* avclamav_tmp_atexit - remove the directory when its process exits */
+static void avclamav_tmp_atexit(void)
+{
+    avclamav_tmpdir_remove();
+}
+
+/* avclamav_tmpdir_remove - see avscan_tmpdir_remove() in avscan.h */
+void avclamav_tmpdir_remove(void)
+{
+    if (avclamav_tmp.pid != getpid() || avclamav_tmp.fd < 0)
+        return;
+    spool_private_dir_remove(avclamav_tmp.fd, vbuf_str(avclamav_tmp.path));
+    avclamav_tmp.fd = -1;
+    avclamav_tmp.pid = 0;
+}
+
+/* avclamav_tmpdir - see avscan_tmpdir() in avscan.h */
+const char *avclamav_tmpdir(void)
+{
+    return avclamav_tmp.pid == getpid() ? vbuf_str(avclamav_tmp.path) : NULL;
+}
+
+/* avclamav_tmp_ready - this process has its directory, and av's engine
+ * uses it; -1 with why in err */
+static int avclamav_tmp_ready(AVCLAMAV *av, VBUF *err)
+{
+    static int registered;
+    const char *base = var_spool_dir;
+    cl_error_t ret;
+    int     fd, n;
+
+    if (base == NULL || *base == 0)
+        return 0;                       /* no settings (some unit tests) */
+    if (avclamav_tmp.pid != getpid() || strcmp(avclamav_tmp.base, base) != 0) {
+        if (avclamav_tmp.pid == getpid())
+            avclamav_tmpdir_remove();     /* spool_dir changed (a reload) */
+        else if (avclamav_tmp.fd >= 0)
+            (void)close(avclamav_tmp.fd); /* the parent's: its lock stays with it */
+        avclamav_tmp.fd = -1;
+        avclamav_tmp.pid = 0;
+        if (avclamav_tmp.path == NULL)
+            avclamav_tmp.path = vbuf_alloc(PATH_MAX);
+        if (spool_dir_check(base, err) < 0
+            || (fd = spool_private_dir(base, AVCLAMAV_TMP_PREFIX, avclamav_tmp.path, err)) < 0)
+            return -1;
+        avclamav_tmp.fd = fd;
+        avclamav_tmp.pid = getpid();
+        avclamav_tmp.gen++;               /* every engine must be pointed here */
+        avclamav_tmp.users = 0;
+        if (avclamav_tmp.base)
+            myfree(avclamav_tmp.base);
+        avclamav_tmp.base = mystrdup(base);
+        if (!registered) {
+            atexit(avclamav_tmp_atexit);
+            registered = 1;
+        }
+        if ((n = spool_sweep(base, AVCLAMAV_TMP_PREFIX)) > 0)
+            msg_info("removed %d scanner director%s left in %s by killed processes",
+                     n, n == 1 ? "y" : "ies", base);
+    }
+    if (av->tmp_gen != avclamav_tmp.gen) {
+        if ((ret = cl_engine_set_str(av->engine, CL_ENGINE_TMPDIR,
+                                     vbuf_str(avclamav_tmp.path))) != CL_SUCCESS) {
+            vbuf_sprintf(err, "libclamav: cannot set the temporary directory %s: %s",
+                         vbuf_str(avclamav_tmp.path), cl_strerror(ret));
+            return -1;
+        }
+        av->tmp_gen = avclamav_tmp.gen;
+        avclamav_tmp.users++;
+    }
+    return 0;
+}
+
+ /*
+  * libclamav, once per process.
+  */
+
+/* avclamav_clmsg - route libclamav's messages into our log */
+/* Set by avclamav_clmsg when libclamav reports, during a scan, that it
+ * could not make a temporary file or directory: libclamav 1.x then
+ * returns CL_CLEAN for content it never looked at. One scan at a time
+ * per process, so a static is enough. */
+static char avclamav_temp_trouble[256];
+
+static void avclamav_clmsg(enum cl_msg severity, const char *fullmsg,
+                         const char *text, void *context)
+{
+    char    raw[512];
+    char    buf[512];
+    size_t  len;
+
+    (void)fullmsg;
+    (void)context;
+    if (text == NULL)
+        return;
+    len = strlen(text);
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        len--;
+    snprintf(raw, sizeof(raw), "%.*s", (int)(len < sizeof(raw) ? len : sizeof(raw) - 1), text);
+    msg_printable(buf, sizeof(buf), raw);
+    switch (severity) {
+    case CL_MSG_ERROR:
+        if (strcasestr(buf, "temp") != NULL && avclamav_temp_trouble[0] == 0)
+            snprintf(avclamav_temp_trouble, sizeof(avclamav_temp_trouble), "%.*s",
+                     (int)sizeof(avclamav_temp_trouble) - 1, buf);
+        /* FALLTHROUGH */
+    case CL_MSG_WARN:
+        msg_warn("libclamav: %s", buf);
+        break;
+    case CL_MSG_INFO_VERBOSE:
+    default:
+        if (msg_verbose)
+            msg_debug("libclamav: %s", buf);
+        break;
+    }
+}
+
+/* avclamav_init - cl_init() the first time; -1 with why in err */
+static int avclamav_init(VBUF *err)
+{
+    static int done;
+    static cl_error_t status;
+
+    if (!done) {
+        cl_set_clcb_msg(avclamav_clmsg);
+        status = cl_init(CL_INIT_DEFAULT);
+        done = 1;
+    }
+    if (status != CL_SUCCESS) {
+        vbuf_sprintf(err, "cannot initialize libclamav: %s", cl_strerror(status));
+        return -1;
+    }
+    return 0;
+}
+
+/* avclamav_found - libclamav's detection callback: remember the first name.
+   libclamav 1.4 returns CL_VIRUS with no name for a top-level file over
+   max_filesize unless this callback is set; it is our second source. */
+static void avclamav_found(int fd, const char *name, void *context)
+{
+    VBUF   *found = context;
+
+    (void)fd;
+    if (found != NULL && name != NULL && vbuf_len(found) == 0)
+        vbuf_strcpy(found, name);
+}
+
+/* avclamav_set_limit - one engine limit, clamped to what the field holds */
+static int avclamav_set_limit(struct cl_engine *engine, enum cl_engine_field field,
+                            const char *what, long long value, long long max,
+                            VBUF *err)
+{
+    cl_error_t ret;
+
+    if (value > max)
+        value = max;
+    if ((ret = cl_engine_set_num(engine, field, value)) != CL_SUCCESS) {
+        vbuf_sprintf(err, "cannot set libclamav limit %s to %lld: %s",
+                     what, value, cl_strerror(ret));
+        return -1;
+    }
+    return 0;
+}
+
+/* avclamav_has_database - 1 when dir holds a .cvd, .cld or .cud database */
+static int avclamav_has_database(const char *dir)
+{
+    DIR    *dp;
+    struct dirent *de;
+    int     found = 0;
+
+    if ((dp = opendir(dir)) == NULL)
+        return 0;
+    while (!found && (de = readdir(dp)) != NULL) {
+        size_t  len = strlen(de->d_name);
+
+        if (len > 4 && (strcmp(de->d_name + len - 4, ".cvd") == 0
+                        || strcmp(de->d_name + len - 4, ".cld") == 0
+                        || strcmp(de->d_name + len - 4, ".cud") == 0))
+            found = 1;
+    }
+    closedir(dp);
+    return found;
+}
+
+/* avclamav_load_dir - cl_load() a directory; -1 with why in err */
+static int avclamav_load_dir(AVCLAMAV *av, const char *dir, VBUF *err)
+{
+    struct stat st;
+    cl_error_t ret;
+    DIR    *dp;
+
+    if (stat(dir, &st) < 0) {
+        vbuf_sprintf(err, "cannot load signatures from %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        vbuf_sprintf(err, "cannot load signatures from %s: not a directory", dir);
+        return -1;
+    }
+    if ((dp = opendir(dir)) == NULL) {
+        vbuf_sprintf(err, "cannot load signatures from %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    closedir(dp);
+    av->sigs = 0;
+    ret = cl_load(dir, av->engine, &av->sigs, CL_DB_STDOPT);
+    if (ret != CL_SUCCESS) {
+        vbuf_sprintf(err, "cannot load signatures from %s: %s", dir, cl_strerror(ret));
+        return -1;
+    }
+    if (av->sigs == 0) {
+        vbuf_sprintf(err, "cannot load signatures from %s: no signatures found", dir);
+        return -1;
+    }
+    return 0;
+}
+
+/* avclamav_write_file - create path 0600 with text; -1 with why in err */
+static int avclamav_write_file(const char *path, const char *text, VBUF *err)
+{
+    size_t  len = strlen(text);
+    size_t  done = 0;
+    ssize_t n;
+    int     fd;
+
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        vbuf_sprintf(err, "create %s: %s", path, strerror(errno));
+        return -1;
+    }
+    while (done < len) {
+        if ((n = write(fd, text + done, len - done)) < 0) {
+            if (errno == EINTR)
+                continue;
+            vbuf_sprintf(err, "write %s: %s", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    if (close(fd) < 0) {
+        vbuf_sprintf(err, "close %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* avclamav_load_bundled - load the test signatures via a private directory */
+static int avclamav_load_bundled(AVCLAMAV *av, VBUF *err)
+{
+    static int logged;
+    const char *base = var_spool_dir;
+    VBUF   *dir = vbuf_alloc(PATH_MAX);
+    VBUF   *hdb = vbuf_alloc(PATH_MAX);
+    VBUF   *ndb = vbuf_alloc(PATH_MAX);
+    int     ret = -1;
+
+    /* in this process's own directory, so that a kill meanwhile leaves
+     * nothing that the next process does not sweep; without settings
+     * (config_init not called) a private mkdtemp in /tmp */
+    if (avclamav_tmpdir() != NULL)
+        base = avclamav_tmpdir();
+    else if (base == NULL || *base == 0)
+        base = "/tmp";
+    else if (spool_dir_check(base, err) < 0)
+        goto out;
+    if (vbuf_sprintf(dir, "%s/avscan-XXXXXX", base) < 0
+        || vbuf_sprintf(hdb, "%s/avscan-XXXXXX/postsift-test.hdb", base) < 0
+        || vbuf_sprintf(ndb, "%s/avscan-XXXXXX/postsift-test.ndb", base) < 0) {
+        vbuf_sprintf(err, "spool_dir name too long: %s", base);
+        goto out;
+    }
+    if (mkdtemp(dir->data) == NULL) {
+        vbuf_sprintf(err, "cannot create a directory for the bundled test signatures "
+                     "under %s: %s", base, strerror(errno));
+        goto out;
+    }
+    /* same length: put the random part into the file names */
+    memcpy(hdb->data, dir->data, dir->len);
+    memcpy(ndb->data, dir->data, dir->len);
+    if (avclamav_write_file(hdb->data, avclamav_test_hdb, err) == 0
+        && avclamav_write_file(ndb->data, avclamav_test_ndb, err) == 0
+        && avclamav_load_dir(av, dir->data, err) == 0)
+        ret = 0;
+    if (unlink(hdb->data) < 0 && errno != ENOENT)
+        msg_warn("remove %s: %s", hdb->data, strerror(errno));
+    if (unlink(ndb->data) < 0 && errno != ENOENT)
+        msg_warn("remove %s: %s", ndb->data, strerror(errno));
+    if (rmdir(dir->data) < 0)
+        msg_warn("remove %s: %s", dir->data, strerror(errno));
+    if (ret == 0) {
+        av->bundled = 1;
+        if (!logged) {
+            msg_info("no clamav_database_directory and no database in %s: "
+                     "using the bundled test signatures, which detect only "
+                     "test files (EICAR and the ClamAV test files)",
+                     AVCLAMAV_SYSTEM_DBDIR);
+            logged = 1;
+        }
+    }
+out:
+    vbuf_free(dir);
+    vbuf_free(hdb);
+    vbuf_free(ndb);
+    return ret;
+}
+
+/* avclamav_watch - remember the state of the loaded directory (cl_statinidir)
+ * for avclamav_changed(); a failure only means changes go unnoticed */
+static void avclamav_watch(AVCLAMAV *av, const char *dir)
+{
+    cl_error_t ret;
+
+    memset(&av->dbstat, 0, sizeof(av->dbstat));
+    if ((ret = cl_statinidir(dir, &av->dbstat)) == CL_SUCCESS)
+        av->watching = 1;
+    else
+        msg_warn("cannot watch %s for signature updates: %s", dir, cl_strerror(ret));
+}
+
+/* avclamav_load - engine, limits, signatures, compile */
+static int avclamav_load(AVCLAMAV *av, const char *dbdir, VBUF *err)
+{
+    struct cl_engine *e;
+    cl_error_t ret;
+    VBUF   *ver;
+    int     cerr;
+    long long dbver;
+
+    if (avclamav_init(err) < 0)
+        return -1;
+    if ((e = av->engine = cl_engine_new()) == NULL) {
+        vbuf_strcpy(err, "cannot create a libclamav engine");
+        return -1;
+    }
+    if (avclamav_set_limit(e, CL_ENGINE_MAX_SCANSIZE, "max_scansize",
+                         var_clamav_max_scansize, LLONG_MAX, err) < 0
+        || avclamav_set_limit(e, CL_ENGINE_MAX_FILESIZE, "max_filesize",
+                            var_clamav_max_filesize, LLONG_MAX, err) < 0
+        || avclamav_set_limit(e, CL_ENGINE_MAX_RECURSION, "max_recursion",
+                            var_clamav_max_recursion, UINT32_MAX, err) < 0
+        || avclamav_set_limit(e, CL_ENGINE_MAX_FILES, "max_files",
+                            var_clamav_max_files, UINT32_MAX, err) < 0
+        || avclamav_set_limit(e, CL_ENGINE_MAX_SCANTIME, "max_scantime",
+                            var_clamav_max_scantime > UINT32_MAX / 1000 ?
+                            UINT32_MAX : var_clamav_max_scantime * 1000LL,
+                            UINT32_MAX, err) < 0)
+        return -1;
+    /* libclamav makes a directory for every scan and writes what it
+     * unpacks there: in our own directory in spool_dir, not in /tmp */
+    if (avclamav_tmp_ready(av, err) < 0)
+        return -1;
+
+    if (dbdir && *dbdir) {
+        if (avclamav_load_dir(av, dbdir, err) < 0)
+            return -1;
+        avclamav_watch(av, dbdir);
+    } else if (avclamav_has_database(AVCLAMAV_SYSTEM_DBDIR)) {
+        av->auto_dir = 1;
+        if (avclamav_load_dir(av, AVCLAMAV_SYSTEM_DBDIR, err) < 0)
+            return -1;
+        avclamav_watch(av, AVCLAMAV_SYSTEM_DBDIR);
+    } else {
+        av->auto_dir = 1;
+        if (avclamav_load_bundled(av, err) < 0)
+            return -1;
+    }
+    cl_engine_set_clcb_virus_found(e, avclamav_found);
+    if ((ret = cl_engine_compile(e)) != CL_SUCCESS) {
+        vbuf_sprintf(err, "cannot compile the libclamav engine: %s", cl_strerror(ret));
+        return -1;
+    }
+
+    memset(&av->options, 0, sizeof(av->options));
+    av->options.parse = ~0U;
+    av->options.general |= CL_SCAN_GENERAL_HEURISTICS;
+    av->options.heuristic |= CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE
+        | CL_SCAN_HEURISTIC_EXCEEDS_MAX;
+
+    ver = vbuf_alloc(256);
+    if (av->bundled) {
+        vbuf_sprintf(ver, "ClamAV %s/test-signatures", cl_retver());
+    } else {
+        dbver = cl_engine_get_num(e, CL_ENGINE_DB_VERSION, &cerr);
+        if (cerr == CL_SUCCESS && dbver > 0)
+            vbuf_sprintf(ver, "ClamAV %s/%lld", cl_retver(), dbver);
+        else
+            vbuf_sprintf(ver, "ClamAV %s", cl_retver());
+    }
+    av->version = mystrdup(vbuf_str(ver));
+    vbuf_free(ver);
+    return 0;
+}
+
+/* avclamav_result - map a libclamav return code to AV_* */
+static int avclamav_result(AVCLAMAV *av, cl_error_t ret, const char *name,
+                                VBUF *found, VBUF *virname, VBUF *err)
+{
+    static const char unofficial[] = ".UNOFFICIAL";
+    size_t  len;
+
+    switch (ret) {
+    case CL_CLEAN:
+        if (avclamav_temp_trouble[0]) {
+            /* "clean" without a working temporary directory means unscanned */
+            vbuf_sprintf(err, "libclamav: %s", avclamav_temp_trouble);
+            return AV_ERROR;
+        }
+        return AV_CLEAN;
+    case CL_VIRUS:
+        if (name == NULL)
+            name = vbuf_len(found) ? vbuf_str(found) : "unknown";
+        vbuf_strcpy(virname, name);
+        /* the bundled copies of official test signatures keep their names */
+        len = vbuf_len(virname);
+        if (av->bundled && len > sizeof(unofficial) - 1
+            && strcmp(vbuf_str(virname) + len - (sizeof(unofficial) - 1), unofficial) == 0)
+            vbuf_truncate(virname, len - (sizeof(unofficial) - 1));
+        return AV_VIRUS;
+    default:
+        vbuf_sprintf(err, "libclamav: %s", cl_strerror(ret));
+        return AV_ERROR;
+    }
+}
+
+/* avclamav_close - free the engine */
+static void avclamav_close(void *h)
+{
+    AVCLAMAV *av = h;
+
+    if (av == NULL)
+        return;
+    if (av->watching)
+        cl_statfree(&av->dbstat);
+    if (av->engine)
+        cl_engine_free(av->engine);
+    /* the last engine of this process pointed at its directory: nothing
+     * will scan there any more */
+    if (av->tmp_gen != 0 && av->tmp_gen == avclamav_tmp.gen
+        && avclamav_tmp.pid == getpid() && --avclamav_tmp.users <= 0) {
+        avclamav_tmp.users = 0;
+        avclamav_tmpdir_remove();
+    }
+    if (av->version)
+        myfree(av->version);
+    myfree(av);
+}
+
+/* avclamav_open - the one entry "clamav" */
+static void *avclamav_open(char *const *specs, int nspecs, const char *dbdir, VBUF *err)
+{
+    AVCLAMAV *av = mycalloc(1, sizeof(*av));
+
+    (void)specs;
+    (void)nspecs;
+    if (avclamav_load(av, dbdir, err) < 0) {
+        avclamav_close(av);
+        return NULL;
+    }
+    return av;
+}
+
+/* avclamav_scan_fd - scan a whole file from offset 0 */
+static int avclamav_scan_fd(void *h, int fd, VBUF *virname, VBUF *err)
+{
+    AVCLAMAV *av = h;
+    const char *name = NULL;
+    unsigned long scanned = 0;
+    VBUF   *found;
+    cl_error_t ret;
+    off_t   pos;
+    int     result;
+
+    if (avclamav_tmp_ready(av, err) < 0)
+        return AV_ERROR;
+    /* libclamav scans from offset 0 but leaves the offset at 0: restore it */
+    pos = lseek(fd, 0, SEEK_CUR);
+    found = vbuf_alloc(1024);
+    avclamav_temp_trouble[0] = 0;
+    ret = cl_scandesc_callback(fd, NULL, &name, &scanned, av->engine, &av->options, found);
+    result = avclamav_result(av, ret, name, found, virname, err);
+    vbuf_free(found);
+    if (pos >= 0 && lseek(fd, pos, SEEK_SET) < 0)
+        msg_warn("avscan: restore file offset: %s", strerror(errno));
+    return result;
+}
+
+/* avclamav_scan_mem - scan bytes in memory */
+static int avclamav_scan_mem(void *h, const void *buf, size_t len, VBUF *virname, VBUF *err)
+{
+    AVCLAMAV *av = h;
+    const char *name = NULL;
+    unsigned long scanned = 0;
+    cl_fmap_t *map;
+    VBUF   *found;
+    cl_error_t ret;
+    int     result;
+
+    if (len == 0)
+        return AV_CLEAN;
+    if (avclamav_tmp_ready(av, err) < 0)
+        return AV_ERROR;
+    if ((map = cl_fmap_open_memory(buf, len)) == NULL) {
+        vbuf_strcpy(err, "libclamav: cannot map the buffer");
+        return AV_ERROR;
+    }
+    found = vbuf_alloc(1024);
+    avclamav_temp_trouble[0] = 0;
+    ret = cl_scanmap_callback(map, NULL, &name, &scanned, av->engine, &av->options, found);
+    cl_fmap_close(map);
+    result = avclamav_result(av, ret, name, found, virname, err);
+    vbuf_free(found);
+    return result;
+}
+
+/* avclamav_version - engine and signature version text */
+static const char *avclamav_version(void *h)
+{
+    AVCLAMAV *av = h;
+
+    return av->version ? av->version : "ClamAV";
+}
+
+/* avclamav_signatures - signatures loaded */
+static unsigned long avclamav_signatures(const void *h)
+{
+    const AVCLAMAV *av = h;
+
+    return av->sigs;
+}
+
+/* avclamav_changed - has the signature directory changed since the load */
+static int avclamav_changed(void *h)
+{
+    AVCLAMAV *av = h;
+
+    if (av->bundled)
+        return av->auto_dir && avclamav_has_database(AVCLAMAV_SYSTEM_DBDIR);
+    if (!av->watching)
+        return 0;
+    /* 1 is a change; an error (the directory went away) is one too */
+    return cl_statchkdir(&av->dbstat) != 0;
+}
+
+const AVBACKEND avclamav_backend = {
+    "clamav", 1, 0, 1, avclamav_open, avclamav_scan_fd, avclamav_scan_mem, NULL,
+    avclamav_version, avclamav_signatures, avclamav_changed, avclamav_close,
+};
