@@ -9,7 +9,7 @@ need_prog postfix postconf postmap smtp-sink swaks nc python3 timeout
 getent passwd "$FILTER_USER" >/dev/null || die "no user $FILTER_USER (run scripts/install-deps)"
 FILTER=$BUILD_DIR/bin/postsift-filter
 [ -x "$FILTER" ] || die "no $FILTER (run make)"
-[ -x "$TOP/scripts/postsift-check" ] || die "no scripts/postsift-check"
+[ -x "$BUILD_DIR/bin/postsift-check" ] || die "no $BUILD_DIR/bin/postsift-check (run make)"
 
 DAEMON=
 HANG=

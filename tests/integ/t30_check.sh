@@ -1,5 +1,5 @@
 #!/bin/bash
-# t30_check - "postsift-postfix check" (scripts/postsift-check). Every
+# t30_check - "postsift-postfix check" (check/, the program postsift-check). Every
 # install design (simple, advanced with the daemon, spawn, before-queue
 # with the daemon and with -s) checks clean (exit 0, no finding). Then,
 # on a fresh install each time, exactly one mistake is seeded with
