@@ -1,7 +1,8 @@
 /*
  * daemon - postsift-filter -m smtpd -d: the SMTP filter as a daemon
  *
- * Binds smtpd_listen (IPv4 and IPv6), loads and compiles the scanner once,
+ * Binds smtpd_listen (IPv4 and IPv6), or takes the listening sockets a
+ * service manager passed (socket activation: LISTEN_PID, LISTEN_FDS), loads and compiles the scanner once,
  * drops privileges to daemon_user, writes smtpd_pid_file, then serves
  * through smtpd_workers worker processes forked after the load, so that
  * they share the engine; each worker serves smtpd_max_sessions sessions
@@ -14,6 +15,7 @@
  * SIGHUP (reload); workers take SIGTERM (drain: smtpd_shutdown) and
  * SIGUSR1 (retire after a reload: stop accepting, session ends normally).
  * Started by a user other than root, daemon_user must be that user.
+ * The preforking itself is server/ (server.h); this is the SMTP glue.
  */
 #ifndef POSTSIFT_DAEMON_H
 #define POSTSIFT_DAEMON_H
