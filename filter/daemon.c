@@ -157,11 +157,6 @@ static void daemon_reload_end(void *ctx, int result)
     (void)ctx;
     if (result != SERVER_RELOAD_OK)
         config_restore(reload_snap);
-    /* inspector_close() forgets the banned rules, which are global; a
-     * failed load may have changed them too: the next workers need the
-     * rules of the settings in force. */
-    if (result != SERVER_RELOAD_BAD_SETTINGS)
-        banned_init();
     config_snapshot_free(reload_snap);
     reload_snap = NULL;
 }

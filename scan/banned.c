@@ -231,15 +231,6 @@ void banned_close(BANNED *b)
     myfree(b);
 }
 
-/* banned_init, banned_free - nothing: see banned.h */
-void banned_init(void)
-{
-}
-
-void banned_free(void)
-{
-}
-
 /* banned_normalize - the name Windows would open, as [*start, *end) of
  * name: no directories, no "::$DATA" stream suffix, no trailing dots or
  * white space; the whole name, however long */

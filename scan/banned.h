@@ -39,12 +39,6 @@ BANNED *banned_open(void);
 /* banned_close - forget them; NULL allowed */
 void banned_close(BANNED *b);
 
-/* banned_init, banned_free - do nothing: the rules belong to each
- * INSPECTOR now. Kept only while filter/daemon.c still calls them after
- * a reload; to be removed with those calls. */
-void banned_init(void);
-void banned_free(void);
-
 /* banned_name - 1 when a file name (decoded, may be NULL or empty) is
  * banned, with e.g. 'banned name "a.pdf.exe" (double extension .pdf.exe)'
  * in detail; 0 otherwise */
