@@ -2,7 +2,7 @@
  * params - every postsift.conf setting, as a var_* global
  *
  * The table in params.c gives each one its type, default and help line;
- * postsift.conf(5) lists them. Defaults follow ../shared/DESIGN.md §6.
+ * postsift.conf(5) lists them; docs/DESIGN.md says why the defaults are what they are.
  */
 #ifndef POSTSIFT_PARAMS_H
 #define POSTSIFT_PARAMS_H
@@ -52,7 +52,7 @@ extern char *var_quarantine_dir;
 /* pipe mode */
 extern long  var_pipe_deadline;
 
-/* smtpd mode (issue 3) */
+/* smtpd mode */
 extern char *var_smtpd_listen;
 extern long  var_smtpd_timeout;
 extern long  var_max_trace_headers;

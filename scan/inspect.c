@@ -9,8 +9,8 @@
  * yEnc, BinHex: each one gets all of this in turn) and the malware
  * scanner. Parts deeper than mime_max_depth get everything but the
  * scanner. Each finding competes for the message verdict in the order of
- * DESIGN section 5 (banned beats unchecked); the first finding of the
- * worst kind names the detail.
+ * the VERDICT enum (docs/DESIGN.md, Contracts; banned beats unchecked);
+ * the first finding of the worst kind names the detail.
  *
  * When the MIME structure is ambiguous, a MIME limit cut the walk short or
  * the message holds NUL bytes, the raw message also goes through the

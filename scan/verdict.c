@@ -1,7 +1,7 @@
 /*
  * verdict - verdict and action names, the *_action settings (see verdict.h)
  *
- * The severity order of DESIGN §5 is the order of the VERDICT enum, so
+ * The severity order (docs/DESIGN.md, Contracts) is the order of the VERDICT enum, so
  * verdict_worse() is a comparison. The *_action settings are strings in
  * params.c; action_check() validates them all once at start-up, after
  * which action_for() cannot meet an unknown name (and panics if it does).

@@ -1,7 +1,7 @@
 /*
  * verdict - what scanning concluded, and what to do about it
  *
- * Verdicts are ordered by severity (DESIGN §5): the message verdict is the
+ * Verdicts are ordered by severity (docs/DESIGN.md, Contracts): the message verdict is the
  * worst finding. Each verdict maps to an action through the *_action
  * settings; action_check() validates those settings once at start-up.
  */

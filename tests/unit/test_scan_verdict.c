@@ -91,7 +91,7 @@ int     main(void)
     UT_EQ_STR(verdict_titles[VERDICT_UNCHECKED], "Unchecked", "verdict title");
     UT_EQ_STR(verdict_titles[VERDICT_BANNED], "Banned", "verdict title");
 
-    /* Defaults (DESIGN §5). */
+    /* Defaults (docs/DESIGN.md, Contracts). */
     UT_EQ_INT(action_check(err), 0, "defaults are valid");
     for (v = 0; v < VERDICT_COUNT; v++)
         UT_EQ_INT(action_for((VERDICT)v), defaults[v], verdict_names[v]);
