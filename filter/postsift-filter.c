@@ -153,69 +153,45 @@ SEE ALSO
 --*/
 
 /*
- * postsift-filter - main program: options, then the pipe-mode flow
- * (capture, decide, act, exit status), or the smtpd mode (smtpd.c for a
- * session, daemon.c for the daemon). The scanning lives in inspect.c and
- * decide.c, shared by both modes.
+ * postsift-filter - main program: the options, then the mode: pipe.c for
+ * pipe mode, smtpd.c for one SMTP session (spawn(8)), daemon.c for the
+ * daemon. The scanning lives in scan/, shared by every mode, and what
+ * each decision means for a mode in outcome.c.
  */
 #include <ctype.h>
-#include <errno.h>
-#include <netdb.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "scan/banned.h"
 #include "filter/daemon.h"
-#include "scan/decide.h"
-#include "scan/inspect.h"
-#include "scan/logline.h"
+#include "filter/pipe.h"
 #include "filter/smtpd.h"
+#include "scan/banned.h"
 #include "scan/verdict.h"
+#include "lib/clock.h"
 #include "lib/config.h"
+#include "lib/envelope.h"
 #include "lib/exitpolicy.h"
 #include "lib/msg.h"
 #include "lib/mymalloc.h"
-#include "lib/params.h"
 #include "lib/progstart.h"
-#include "lib/spool.h"
-#include "lib/quarantine.h"
-#include "reinject/reinject.h"
 
 #define USAGE "usage: postsift-filter -m pipe [-v] [-c config] [-o name=value]... " \
     "[-q queue_id] [-X attr=value]... [-O orcpt]... -f sender -- recipient... | " \
     "postsift-filter -m smtpd [-d [-F]] [-v] [-c config] [-o name=value]..."
 
-typedef struct PIPE_ARGS {
-    const char *sender;
-    const char *queue_id;
-    char *const *rcpts;
-    int         nrcpt;
-    const char **orcpts;
-    int         norcpt;
-    const char *xf_addr, *xf_name, *xf_helo, *xf_proto;
-} PIPE_ARGS;
-
-static struct timespec start_time;
-
-/* elapsed - seconds since start */
-static double elapsed(void)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - start_time.tv_sec) + (now.tv_nsec - start_time.tv_nsec) / 1e9;
-}
+typedef struct FILTER_OPTS {
+    PROG_OPTS po;
+    PIPE_ARGS pa;
+    const char *mode;
+    int     print_config, print_all, daemon_mode, foreground;
+} FILTER_OPTS;
 
 /* usage - a usage error is a temporary failure, never a bounce; the
  * first line of output is the 4.x.x line that pipe(8) reads, and the
  * synopsis goes to a person's terminal only */
-static void usage(const char *why)
+PS_NORETURN static void usage(const char *why)
 {
     if (why)
         msg_warn("%s", why);
@@ -226,7 +202,7 @@ static void usage(const char *why)
 
 /* option_error - getopt's complaint in our words: opterr is 0, because
  * getopt's own text on stderr would be the first line pipe(8) sees */
-static void option_error(int ch)
+PS_NORETURN static void option_error(int ch)
 {
     char    text[64];
 
@@ -238,373 +214,122 @@ static void option_error(int ch)
     usage(text);
 }
 
-/* deadline_handler - pipe_deadline passed: tell pipe(8) to retry */
-static void deadline_handler(int sig)
+/* option_envelope - -f, -q, -X and -O: the pipe-mode envelope; 0 when
+ * ch is none of them */
+static int option_envelope(PIPE_ARGS *pa, int ch, const char *arg, VBUF *err)
 {
-    static const char text[] = "4.4.7 postsift-filter: pipe_deadline exceeded, will retry\n";
-
-    (void)sig;
-    (void)!write(STDOUT_FILENO, text, sizeof(text) - 1);
-    _exit(EXIT_TEMPFAIL);
-}
-
-/* capture - stdin to the spool; all of it is read, whatever happens */
-static int capture(int fd, long limit, int keep_oversize, long long *size, int *eightbit,
-                   int *oversize, VBUF *err)
-{
-    char buf[65536];
-    int writing = 1, ret = 0;
-    ssize_t n, i;
-
-    *size = 0;
-    *eightbit = 0;
-    *oversize = 0;
-    for (;;) {
-        n = read(STDIN_FILENO, buf, sizeof(buf));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            vbuf_sprintf(err, "read message from stdin: %s", strerror(errno));
-            return -1;
-        }
-        if (n == 0)
-            break;
-        *size += n;
-        if (limit > 0 && *size > limit && !*oversize) {
-            *oversize = 1;
-            writing = keep_oversize;
-        }
-        for (i = 0; i < n && !*eightbit; i++)
-            if (buf[i] & 0x80)
-                *eightbit = 1;
-        if (writing && ret == 0) {
-            for (char *p = buf; n > 0;) {
-                ssize_t w = write(fd, p, (size_t)n);
-
-                if (w < 0 && errno == EINTR)
-                    continue;
-                if (w <= 0) {
-                    /* Keep reading: pipe(8) must see us consume it all. */
-                    vbuf_sprintf(err, "write to spool: %s", strerror(errno));
-                    ret = -1;
-                    break;
-                }
-                p += w;
-                n -= w;
-            }
-        }
+    switch (ch) {
+    case 'f':
+        pa->sender = arg;
+        return 1;
+    case 'q':
+        pa->queue_id = arg;
+        return 1;
+    case 'X':
+        if (envelope_xforward_option(&pa->xforward, arg, 0, err) < 0)
+            usage(vbuf_str(err));
+        return 1;
+    case 'O':
+        /* -O=${original_recipient}: pipe(8) repeats the argument once
+         * per recipient; envelope_orcpt_option() reads each */
+        pa->orcpts = myrealloc(pa->orcpts, (size_t)(pa->norcpt + 1) * sizeof(char *));
+        pa->orcpts[pa->norcpt++] = arg;
+        return 1;
+    default:
+        return 0;
     }
-    return ret;
 }
 
-/* has_utf8 - any non-ASCII byte in the envelope */
-static int has_utf8(const PIPE_ARGS *pa)
+/* parse_options - the command line into fo; optind is left at the
+ * first recipient */
+static void parse_options(FILTER_OPTS *fo, int argc, char **argv, VBUF *err)
 {
-    const char *s;
-    int i;
-
-    for (s = pa->sender; *s; s++)
-        if (*s & 0x80)
-            return 1;
-    for (i = 0; i < pa->nrcpt; i++)
-        for (s = pa->rcpts[i]; *s; s++)
-            if (*s & 0x80)
-                return 1;
-    return 0;
-}
-
-/* log_result - the one line per message (logline.h, shared with smtpd) */
-static void log_result(const PIPE_ARGS *pa, long long size, const DECISION *d,
-                       const char *queued_as, const char *status, const char *why)
-{
-    LOGLINE ll;
-
-    memset(&ll, 0, sizeof(ll));
-    ll.queue_id = pa->queue_id;
-    ll.sender = pa->sender;
-    ll.rcpt = (const char *const *)pa->rcpts;
-    ll.nrcpt = pa->nrcpt;
-    ll.size = size;
-    ll.verdict = d->verdict;
-    ll.action = d->action;
-    ll.detail = vbuf_str(d->detail);
-    ll.queued_as = queued_as;
-    ll.delay = elapsed();
-    ll.status = status;
-    ll.why = why;
-    logline_log(&ll);
-}
-
-/* too_long - an envelope address we cannot relay as it came: retry */
-PS_NORETURN static void too_long(const PIPE_ARGS *pa, const char *dsn, const char *what,
-                                 const char *addr)
-{
-    msg_warn("%s: %s too long to relay (%zu bytes, at most %d)",
-             pa->queue_id ? pa->queue_id : "NOQUEUE", what, strlen(addr), SMTP_ADDRESS_MAX);
-    exit_with(EXIT_TEMPFAIL, dsn, "postsift-filter: %s too long (%zu bytes, at most %d)",
-              what, strlen(addr), SMTP_ADDRESS_MAX);
-}
-
-/* pipe_envelope - the envelope as Postfix wants to see it again; an
- * address too long to relay exactly as it came is a temporary failure
- * (never the null sender, never a shortened address) */
-static void pipe_envelope(const PIPE_ARGS *pa, SMTP_ENVELOPE *env)
-{
-    VBUF   *buf;
-    int     i;
-
-    memset(env, 0, sizeof(*env));
-    buf = vbuf_alloc(REINJECT_ADDRESS_BUF);
-    if ((env->sender = reinject_address(pa->sender, buf)) == NULL)
-        too_long(pa, "4.1.7", "sender address", pa->sender);
-    env->nrcpt = pa->nrcpt;
-    env->rcpt = mycalloc((size_t)pa->nrcpt, sizeof(SMTP_RCPT));
-    for (i = 0; i < pa->nrcpt; i++) {
-        buf = vbuf_alloc(REINJECT_ADDRESS_BUF);
-        if ((env->rcpt[i].addr = reinject_address(pa->rcpts[i], buf)) == NULL)
-            too_long(pa, "4.1.3", "recipient address", pa->rcpts[i]);
-        if (i < pa->norcpt && *pa->orcpts[i]) {
-            if (strlen(pa->orcpts[i]) > SMTP_ADDRESS_MAX)
-                too_long(pa, "4.1.3", "original recipient", pa->orcpts[i]);
-            env->rcpt[i].orcpt = pa->orcpts[i];
-        }
-    }
-    env->smtputf8 = has_utf8(pa);
-    env->xf_addr = pa->xf_addr;
-    env->xf_name = pa->xf_name;
-    env->xf_helo = pa->xf_helo;
-    env->xf_proto = pa->xf_proto;
-    env->xf_ident = pa->queue_id;
-}
-
-/* pipe_mode - the whole life of one message under pipe(8) */
-static void pipe_mode(const PIPE_ARGS *pa)
-{
-    VBUF *err = vbuf_alloc(4096);
-    VBUF *id = vbuf_alloc(256);
-    SMTP_ENVELOPE env;
-    DECISION d;
-    REINJECT_RESULT res;
-    INSPECTOR *in = NULL;
-    ACTION oversize_action = action_for_oversize();
-    long long size;
-    int fd, eightbit, oversize, status, remaining;
-
-    if (geteuid() == 0)
-        exit_with(EXIT_TEMPFAIL, "4.3.5", "postsift-filter must not run as root; "
-                  "set user= in the master.cf pipe entry");
-    pipe_envelope(pa, &env);
-    if (var_pipe_deadline > 0) {
-        signal(SIGALRM, deadline_handler);
-        alarm((unsigned)var_pipe_deadline);
-    }
-    if (spool_dir_check(var_spool_dir, err) < 0 || (fd = spool_create(var_spool_dir, err)) < 0) {
-        msg_warn("%s", vbuf_str(err));
-        exit_with(EXIT_TEMPFAIL, "4.3.0", "postsift-filter: %s", vbuf_str(err));
-    }
-    if (capture(fd, var_message_size_limit,
-                oversize_action == ACTION_PASS || oversize_action == ACTION_TAG
-                || oversize_action == ACTION_QUARANTINE,
-                &size, &eightbit, &oversize, err) < 0) {
-        msg_warn("%s: %s", pa->queue_id ? pa->queue_id : "NOQUEUE", vbuf_str(err));
-        exit_with(EXIT_TEMPFAIL, "4.3.0", "postsift-filter: %s", vbuf_str(err));
-    }
-
-    decision_init(&d);
-    if (!oversize && (in = inspector_open(err)) == NULL)
-        msg_warn("%s", vbuf_str(err));
-    decide_message(in, vbuf_str(err), fd, oversize, &d);
-    if (d.verdict == VERDICT_ERROR)
-        msg_warn("%s: %s", pa->queue_id ? pa->queue_id : "NOQUEUE", vbuf_str(d.detail));
-
-    env.body = eightbit ? "8BITMIME" : NULL;
-    env.size = size + (long long)vbuf_len(d.prefix);
-
-    switch (d.action) {
-    case ACTION_PASS:
-    case ACTION_TAG:
-        reinject_result_init(&res);
-        remaining = var_pipe_deadline > 0 ? (int)(var_pipe_deadline - elapsed()) : 0;
-        status = reinject_message(var_reinject_target, &env, vbuf_str(d.prefix),
-                                  vbuf_len(d.prefix), d.fd, 0, remaining > 0 ? remaining : 1, &res);
-        log_result(pa, size, &d, vbuf_str(res.queue_id),
-                   status == EXIT_DONE ? "sent" : status == EXIT_REFUSED ? "bounced" : "deferred",
-                   vbuf_str(res.text));
-        exit_with(status, res.dsn, "%s", vbuf_str(res.text));
-    case ACTION_REJECT:
-        log_result(pa, size, &d, NULL, "bounced", "rejected by policy");
-        exit_with(EXIT_REFUSED, "5.7.1", "message content rejected: %s: %s",
-                  verdict_names[d.verdict], vbuf_str(d.detail));
-    case ACTION_DISCARD:
-        log_result(pa, size, &d, NULL, "discarded", "dropped by policy");
-        exit_with(EXIT_DONE, "2.0.0", "discarded: %s: %s", verdict_names[d.verdict],
-                  vbuf_str(d.detail));
-    case ACTION_QUARANTINE:
-        if (quarantine_store(var_quarantine_dir, &env, fd, verdict_names[d.verdict],
-                             vbuf_str(d.detail), pa->queue_id, id, err) < 0) {
-            log_result(pa, size, &d, NULL, "deferred", vbuf_str(err));
-            exit_with(EXIT_TEMPFAIL, "4.3.0", "quarantine failed: %s", vbuf_str(err));
-        }
-        log_result(pa, size, &d, vbuf_str(id), "quarantined", vbuf_str(id));
-        exit_with(EXIT_DONE, "2.0.0", "quarantined as %s: %s: %s", vbuf_str(id),
-                  verdict_names[d.verdict], vbuf_str(d.detail));
-    case ACTION_DEFER:
-    case ACTION_COUNT:
-        break;
-    }
-    log_result(pa, size, &d, NULL, "deferred", "deferred by policy");
-    exit_with(EXIT_TEMPFAIL, d.verdict == VERDICT_ERROR ? "4.3.0" : "4.7.1",
-              "postsift-filter: %s: %s", verdict_names[d.verdict], vbuf_str(d.detail));
-}
-
-/* set_xforward - -X attr=value */
-static void set_xforward(PIPE_ARGS *pa, const char *arg)
-{
-    const char *eq = strchr(arg, '=');
-    const char *value = eq ? eq + 1 : "";
-    size_t len = eq ? (size_t)(eq - arg) : 0;
-
-    if (eq == NULL)
-        usage("-X needs attr=value");
-    if (*value == 0)
-        return;
-    if (len == 4 && strncmp(arg, "addr", 4) == 0)
-        pa->xf_addr = value;
-    else if (len == 4 && strncmp(arg, "name", 4) == 0)
-        pa->xf_name = value;
-    else if (len == 4 && strncmp(arg, "helo", 4) == 0)
-        pa->xf_helo = value;
-    else if (len == 5 && strncmp(arg, "proto", 5) == 0)
-        pa->xf_proto = value;
-    else
-        usage("-X: unknown attribute (use addr, name, helo or proto)");
-}
-
-/* spawn_session - -m smtpd without -d: one SMTP session on stdin/stdout
- * (spawn(8)); stderr is the socket too, so nothing is written there */
-static int spawn_session(void)
-{
-    struct sockaddr_storage ss;
-    socklen_t sslen = sizeof(ss);
-    char host[NI_MAXHOST] = "unknown", port[NI_MAXSERV] = "";
-    SMTPD_PEER peer;
-    INSPECTOR *in = NULL;
-    VBUF *err = vbuf_alloc(4096);
-
-    if (getpeername(STDIN_FILENO, (struct sockaddr *)&ss, &sslen) == 0)
-        (void)getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host), port,
-                          sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
-    peer.addr = host;
-    peer.port = port;
-    if (geteuid() == 0) {
-        msg_warn("postsift-filter must not run as root; set user= in the master.cf spawn entry");
-        vbuf_sprintf(err, "postsift-filter runs as root");
-    } else if ((in = inspector_open(err)) == NULL) {
-        msg_warn("%s", vbuf_str(err));
-    }
-    smtpd_session(STDIN_FILENO, STDOUT_FILENO, &peer, in, vbuf_str(err));
-    inspector_close(in);
-    vbuf_free(err);
-    return 0;
-}
-
-int main(int argc, char **argv)
-{
-    PROG_OPTS po;
-    PIPE_ARGS pa;
-    VBUF *err;
-    const char *mode = NULL;
-    int ch, print_config = 0, print_all = 0, daemon_mode = 0, foreground = 0;
-    int to_stderr = isatty(STDERR_FILENO);
-
-    clock_gettime(CLOCK_MONOTONIC, &start_time);
-    prog_hygiene();
-    /* Under spawn(8) stderr is the socket: never log there unless it is
-     * a terminal (a person trying the program by hand). */
-    msg_init(argv[0], MSG_SYSLOG | (to_stderr ? MSG_STDERR : 0));
-    msg_set_fatal_status(EXIT_TEMPFAIL);
-    prog_opts_init(&po);
-    memset(&pa, 0, sizeof(pa));
-    err = vbuf_alloc(4096);
+    int     ch;
 
     opterr = 0;
     while ((ch = getopt(argc, argv, ":ac:dFf:m:no:q:vX:O:")) != -1) {
+        if (option_envelope(&fo->pa, ch, optarg, err))
+            continue;
         switch (ch) {
         case 'a':
-            print_all = 1;
+            fo->print_all = 1;
             break;
         case 'c':
-            prog_opts_config(&po, optarg);
+            prog_opts_config(&fo->po, optarg);
             break;
         case 'd':
-            daemon_mode = 1;
+            fo->daemon_mode = 1;
             break;
         case 'F':
-            foreground = 1;
-            break;
-        case 'f':
-            pa.sender = optarg;
+            fo->foreground = 1;
             break;
         case 'm':
-            mode = optarg;
+            fo->mode = optarg;
             break;
         case 'n':
-            print_config = 1;
+            fo->print_config = 1;
             break;
         case 'o':
-            prog_opts_override(&po, optarg);
-            break;
-        case 'q':
-            pa.queue_id = optarg;
+            prog_opts_override(&fo->po, optarg);
             break;
         case 'v':
             msg_verbose++;
-            break;
-        case 'X':
-            set_xforward(&pa, optarg);
-            break;
-        case 'O':
-            /* -O=${original_recipient}: pipe(8) repeats the argument once
-             * per recipient; the '=' keeps an empty value from taking the
-             * next argument as its own */
-            pa.orcpts = myrealloc(pa.orcpts, (size_t)(pa.norcpt + 1) * sizeof(char *));
-            pa.orcpts[pa.norcpt++] = optarg + (*optarg == '=');
             break;
         default:
             option_error(ch);
         }
     }
-    if (prog_configure(&po, err) < 0) {
+}
+
+/* configure - the settings, checked; a bad one is a temporary failure */
+static void configure(FILTER_OPTS *fo, VBUF *err)
+{
+    if (prog_configure(&fo->po, err) < 0 || action_check(err) < 0
+        || banned_settings_check(err) < 0) {
         msg_warn("configuration error: %s", vbuf_str(err));
         exit_with(EXIT_TEMPFAIL, "4.3.5", "postsift configuration error: %s", vbuf_str(err));
     }
-    if (action_check(err) < 0 || banned_settings_check(err) < 0) {
-        msg_warn("configuration error: %s", vbuf_str(err));
-        exit_with(EXIT_TEMPFAIL, "4.3.5", "postsift configuration error: %s", vbuf_str(err));
-    }
-    if (print_config) {
-        config_print(stdout, print_all);
+}
+
+int     main(int argc, char **argv)
+{
+    FILTER_OPTS fo;
+    VBUF   *err;
+    int     status;
+
+    memset(&fo, 0, sizeof(fo));
+    fo.pa.start = clock_now();
+    prog_hygiene();
+    /* Under spawn(8) stderr is the socket: never log there unless it is
+     * a terminal (a person trying the program by hand). */
+    msg_init(argv[0], MSG_SYSLOG | (isatty(STDERR_FILENO) ? MSG_STDERR : 0));
+    msg_set_fatal_status(EXIT_TEMPFAIL);
+    prog_opts_init(&fo.po);
+    err = vbuf_alloc(4096);
+
+    parse_options(&fo, argc, argv, err);
+    configure(&fo, err);
+    if (fo.print_config) {
+        config_print(stdout, fo.print_all);
         return 0;
     }
-    if (mode == NULL)
+    if (fo.mode == NULL)
         usage("missing -m pipe or -m smtpd");
-    if (strcmp(mode, "smtpd") == 0) {
-        int status = daemon_mode ? daemon_main(&po, foreground) : spawn_session();
-
+    if (strcmp(fo.mode, "smtpd") == 0) {
+        status = fo.daemon_mode ? daemon_main(&fo.po, fo.foreground) : smtpd_spawn_session();
         vbuf_free(err);
-        prog_opts_free(&po);
+        prog_opts_free(&fo.po);
         return status;
     }
-    if (strcmp(mode, "pipe") != 0)
+    if (strcmp(fo.mode, "pipe") != 0)
         usage("unknown mode (use -m pipe or -m smtpd)");
-    if (daemon_mode || foreground)
+    if (fo.daemon_mode || fo.foreground)
         usage("-d and -F go with -m smtpd");
-    if (pa.sender == NULL)
+    if (fo.pa.sender == NULL)
         usage("missing -f sender");
     if (optind >= argc)
         usage("missing recipients");
-    pa.rcpts = &argv[optind];
-    pa.nrcpt = argc - optind;
-    pipe_mode(&pa);
-    return EXIT_TEMPFAIL;
+    fo.pa.rcpts = &argv[optind];
+    fo.pa.nrcpt = argc - optind;
+    pipe_mode(&fo.pa);
 }

@@ -34,13 +34,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "filter/outcome.h"
+#include "filter/smtpd.h"
 #include "scan/decide.h"
 #include "scan/logline.h"
-#include "filter/smtpd.h"
+#include "lib/clock.h"
+#include "lib/hostport.h"
 #include "lib/msg.h"
 #include "lib/mymalloc.h"
 #include "lib/netio.h"
 #include "lib/params.h"
+#include "lib/printable.h"
+#include "lib/smtpcode.h"
 #include "lib/spool.h"
 #include "lib/vbuf.h"
 #include "lib/xtext.h"
@@ -60,6 +65,10 @@ volatile sig_atomic_t smtpd_shutdown;
 #define SMTPD_ORCPT_MAX     500         /* RFC 3461 */
 #define SMTPD_TEXT_MAX      300         /* message details in our replies */
 #define SMTPD_REPLY_CAP     (SMTP_LINE_MAX * (SMTP_REPLY_MAX + 1))
+#define SMTPD_PRINTABLE(buf, s, max) \
+    printable_copy((buf), sizeof(buf), (s), (max), PRINTABLE_ASCII)
+                                        /* s as one printable ASCII line of
+                                         * at most max bytes, in buf */
 #define SMTPD_QUIT_GRACE    2           /* seconds: a close this soon after the
                                          * dot, behind a QUIT, is no give-up */
 
@@ -76,6 +85,19 @@ typedef struct SMTPD_RCPT {
     char   *notify;             /* NULL or upper case list */
     char   *orcpt;              /* NULL or "type;decoded value" */
 } SMTPD_RCPT;
+
+/* What the ESMTP parameters of one MAIL or RCPT command say (a
+ * temporary until the command succeeds; the transaction's MAIL part
+ * after that) */
+typedef struct SMTPD_PARAMS {
+    long long size;             /* MAIL SIZE=, 0 if none */
+    char   *body;               /* MAIL BODY=, upper case */
+    int     smtputf8;           /* MAIL SMTPUTF8 */
+    char   *ret;                /* MAIL RET=, upper case */
+    char   *envid;              /* MAIL ENVID=, xtext-decoded */
+    char   *notify;             /* RCPT NOTIFY=, upper case */
+    char   *orcpt;              /* RCPT ORCPT=, "type;decoded value" */
+} SMTPD_PARAMS;
 
 typedef struct SMTPD_STATE {
     NETIO  *io;
@@ -98,9 +120,7 @@ typedef struct SMTPD_STATE {
     /* the transaction */
     int     in_mail;
     char   *sender;
-    char   *ret, *envid, *body;
-    int     smtputf8;
-    long long size;             /* the client's SIZE=, 0 if none */
+    SMTPD_PARAMS mail;          /* MAIL's parameters */
     SMTPD_RCPT *rcpt;           /* the accepted recipients */
     int     nrcpt, rcpt_alloc;
     int     tx_lost;            /* the downstream went away mid-transaction */
@@ -119,30 +139,13 @@ typedef struct SMTPD_STATE {
 /* smtpd_elapsed - seconds since t */
 static double smtpd_elapsed(const struct timespec *t)
 {
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - t->tv_sec) + (now.tv_nsec - t->tv_nsec) / 1e9;
+    return (double)clock_ms_since(*t) / 1000.0;
 }
 
 /* smtpd_hostname - our name for the greeting and replies */
 static const char *smtpd_hostname(void)
 {
     return var_myhostname && *var_myhostname ? var_myhostname : "localhost";
-}
-
-/* smtpd_clean - s made one printable ASCII line of at most max bytes,
- * for our own reply texts */
-static const char *smtpd_clean(char *buf, size_t len, const char *s, size_t max)
-{
-    size_t i = 0;
-
-    if (max + 1 < len)
-        len = max + 1;
-    for (; s && *s && i + 1 < len; s++)
-        buf[i++] = ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f) ? '?' : *s;
-    buf[i] = 0;
-    return buf;
 }
 
 /* smtpd_replace - free *dst, store a copy of s (or NULL) */
@@ -233,8 +236,7 @@ static int smtpd_host_match(const char *list, const char *addr, int warn)
             || bits > (net.family == AF_INET ? 32 : 128)) {
             if (warn)
                 msg_warn("smtpd_authorized_xforward_hosts: ignoring \"%s\": not a numeric "
-                         "address or network", smtpd_clean(entry, sizeof(entry), p,
-                                                           len < 64 ? len : 64));
+                         "address or network", SMTPD_PRINTABLE(entry, p, len < 64 ? len : 64));
             continue;
         }
         if (net.family != want.family)
@@ -361,25 +363,6 @@ static int smtpd_flush(SMTPD_STATE *st)
     return 0;
 }
 
-/* smtpd_dsn_at - length of an enhanced status code of class cls at the
- * start of s (followed by a space or the end), 0 when there is none */
-static size_t smtpd_dsn_at(const char *s, int cls)
-{
-    const char *p = s;
-    int part, n;
-
-    if (*p != '0' + cls || p[1] != '.')
-        return 0;
-    p += 2;
-    for (part = 0; part < 2; part++) {
-        for (n = 0; isdigit((unsigned char)*p) && n < 3; n++)
-            p++;
-        if (n == 0 || (part == 0 && *p++ != '.'))
-            return 0;
-    }
-    return (*p == ' ' || *p == 0) ? (size_t)(p - s) : 0;
-}
-
 /* smtpd_relay_reply - the downstream's reply, with code (the reply's own,
  * or a 4xx of ours in its place), every line made printable and given an
  * enhanced status code of the right class when it lacks one */
@@ -402,8 +385,8 @@ static void smtpd_relay_reply(SMTPD_STATE *st, const SMTP_REPLY *r, int code)
             len = SMTP_LINE_MAX - 20;
         memcpy(line, p, len);
         line[len] = 0;
-        smtpd_clean(line, sizeof(line), line, sizeof(line) - 1);
-        if (smtpd_dsn_at(line, cls))
+        SMTPD_PRINTABLE(line, line, sizeof(line) - 1);
+        if (smtpcode_dsn_len(line, cls))
             smtpd_reply(st, "%03d%c%s", code, nl ? '-' : ' ', line);
         else
             smtpd_reply(st, "%03d%c%s%s%s", code, nl ? '-' : ' ', dsn, *line ? " " : "", line);
@@ -720,84 +703,70 @@ static size_t data_scan(DATA_RX *rx, const char *buf, size_t len, int *end)
   * The downstream.
   */
 
-/* smtpd_split_target - host and port of "[host]:port", "host:port" or
- * "inet:host:port" (lower case, brackets removed); -1 for anything else */
-static int smtpd_split_target(const char *t, char *host, size_t hlen, char *port, size_t plen)
-{
-    const char *colon, *h = t, *he;
-    size_t  n;
-
-    if (strncmp(t, "inet:", 5) == 0)
-        h = t + 5;
-    if (*h == '[') {
-        if ((he = strchr(h, ']')) == NULL || he[1] != ':')
-            return -1;
-        h++;
-        colon = he + 1;
-    } else {
-        if ((colon = strrchr(h, ':')) == NULL)
-            return -1;
-        he = colon;
-    }
-    n = (size_t)(he - h);
-    if (n >= hlen || strlen(colon + 1) >= plen || colon[1] == 0)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        host[i] = (char)tolower((unsigned char)h[i]);
-    host[n] = 0;
-    snprintf(port, plen, "%s", colon + 1);
-    return 0;
-}
-
 /* smtpd_is_local - a loopback, wildcard or our own name */
 static int smtpd_is_local(const char *host)
 {
     return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0
         || strcmp(host, "localhost") == 0 || strcasecmp(host, smtpd_hostname()) == 0
-        || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0
-        || strcmp(host, "*") == 0 || *host == 0;
+        || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 || *host == 0;
 }
 
-/* smtpd_loop_check - 1 when reinject_target is one of smtpd_listen */
+/* smtpd_is_wildcard - a listen host that means every address */
+static int smtpd_is_wildcard(const char *host)
+{
+    return strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0 || *host == 0;
+}
+
+/* smtpd_loop_check - 1 when reinject_target is one of smtpd_listen. The
+ * target is read as netio_connect() reads it (port 25 when none is
+ * given), the listen addresses as the daemon binds them ("*" or an empty
+ * host is every address). A target that hostport_parse() refuses (an
+ * IPv6 address without brackets) cannot be connected to anyway: it is a
+ * loop only when it is the listen setting itself. */
 static int smtpd_loop_check(void)
 {
-    char    th[256], tp[64], lh[256], lp[64];
+    HOSTPORT target, bound;
+    const char *why;
     char   *list, *save = NULL, *item;
     int     loop = 0;
 
     if (var_reinject_target == NULL || var_smtpd_listen == NULL)
         return 0;
-    if (smtpd_split_target(var_reinject_target, th, sizeof(th), tp, sizeof(tp)) < 0)
+    if (hostport_parse(var_reinject_target, "25", HOSTPORT_INET | HOSTPORT_LOWER
+                       | HOSTPORT_ANY_HOST, &target, &why) < 0)
         return strcmp(var_reinject_target, var_smtpd_listen) == 0;
     list = mystrdup(var_smtpd_listen);
-    for (item = strtok_r(list, ", \t", &save); item && !loop; item = strtok_r(NULL, ", \t", &save)) {
-        if (smtpd_split_target(item, lh, sizeof(lh), lp, sizeof(lp)) < 0)
+    for (item = strtok_r(list, ", \t", &save); item && !loop;
+         item = strtok_r(NULL, ", \t", &save)) {
+        if (hostport_parse(item, NULL, HOSTPORT_INET | HOSTPORT_LOWER | HOSTPORT_ANY_HOST,
+                           &bound, &why) < 0)
             continue;
-        if (strcmp(tp, lp) != 0)
+        if (strcmp(target.port, bound.port) != 0)
             continue;
-        if (strcmp(th, lh) == 0)
+        if (strcmp(target.host, bound.host) == 0)
             loop = 1;
-        else if ((strcmp(lh, "0.0.0.0") == 0 || strcmp(lh, "::") == 0 || strcmp(lh, "*") == 0
-                  || *lh == 0) && smtpd_is_local(th))
+        else if (smtpd_is_wildcard(bound.host) && smtpd_is_local(target.host))
             loop = 1;
     }
     myfree(list);
     return loop;
 }
 
-/* smtpd_envelope - the transaction as an SMTP_ENVELOPE (rcpt array
- * allocated, the rest borrowed from st) */
-static void smtpd_envelope(const SMTPD_STATE *st, SMTP_ENVELOPE *env)
+/* smtpd_envelope - a transaction as an SMTP_ENVELOPE: sender and mail
+ * (the MAIL command's parameters) given, the recipients and XFORWARD
+ * attributes of st (rcpt array allocated, the rest borrowed) */
+static void smtpd_envelope(const SMTPD_STATE *st, const char *sender, const SMTPD_PARAMS *mail,
+                           SMTP_ENVELOPE *env)
 {
-    int i;
+    int     i;
 
     memset(env, 0, sizeof(*env));
-    env->sender = st->sender ? st->sender : "";
-    env->ret = st->ret;
-    env->envid = st->envid;
-    env->body = st->body;
-    env->smtputf8 = st->smtputf8;
-    env->size = st->size;
+    env->sender = sender ? sender : "";
+    env->ret = mail->ret;
+    env->envid = mail->envid;
+    env->body = mail->body;
+    env->smtputf8 = mail->smtputf8;
+    env->size = mail->size;
     env->nrcpt = st->nrcpt;
     env->rcpt = mycalloc(st->nrcpt > 0 ? (size_t)st->nrcpt : 1, sizeof(SMTP_RCPT));
     for (i = 0; i < st->nrcpt; i++) {
@@ -882,14 +851,14 @@ static int smtpd_downstream_mail(SMTPD_STATE *st, const SMTP_ENVELOPE *env, SMTP
                 smtpd_drop_cli(st);
                 if (!fresh)
                     continue;       /* a cached connection that timed out */
-                smtp_reply_set(r, 0, "4.4.1", "%s", smtpd_clean(buf, sizeof(buf),
-                                                                vbuf_str(xr.text), 500));
+                smtp_reply_set(r, 0, "4.4.1", "%s",
+                               SMTPD_PRINTABLE(buf, vbuf_str(xr.text), 500));
                 code = 0;
                 break;
             }
             /* XFORWARD only improves the logs: go on without it */
             msg_warn("%s refused XFORWARD: %s", var_reinject_target,
-                     smtpd_clean(buf, sizeof(buf), vbuf_str(xr.text), 500));
+                     SMTPD_PRINTABLE(buf, vbuf_str(xr.text), 500));
         }
         code = smtpcli_mail(st->cli, env, r);
         if (smtpd_gone(code)) {
@@ -907,22 +876,29 @@ static int smtpd_downstream_mail(SMTPD_STATE *st, const SMTP_ENVELOPE *env, SMTP
   * The transaction.
   */
 
+/* smtpd_params_free - what a SMTPD_PARAMS holds, and zero it */
+static void smtpd_params_free(SMTPD_PARAMS *p)
+{
+    myfree(p->body);
+    myfree(p->ret);
+    myfree(p->envid);
+    myfree(p->notify);
+    myfree(p->orcpt);
+    memset(p, 0, sizeof(*p));
+}
+
 /* smtpd_tx_reset - forget the transaction (and the XFORWARD attributes,
  * as Postfix does); rset: end it downstream too */
 static void smtpd_tx_reset(SMTPD_STATE *st, int rset)
 {
-    int i;
+    int     i;
 
     if (rset && st->in_mail)
         smtpd_downstream_rset(st);
     st->in_mail = 0;
     st->tx_lost = 0;
     smtpd_replace(&st->sender, NULL);
-    smtpd_replace(&st->ret, NULL);
-    smtpd_replace(&st->envid, NULL);
-    smtpd_replace(&st->body, NULL);
-    st->smtputf8 = 0;
-    st->size = 0;
+    smtpd_params_free(&st->mail);
     for (i = 0; i < st->nrcpt; i++) {
         myfree(st->rcpt[i].addr);
         myfree(st->rcpt[i].notify);
@@ -984,147 +960,152 @@ static void smtpd_log(const SMTPD_STATE *st, long long size, VERDICT verdict, AC
     vbuf_free(client);
 }
 
+/* smtpd_client_gave_up - the client closed the connection during the
+ * scan: it will send the message again, and handing this copy on would
+ * deliver it twice. Postfix pipelines QUIT after the dot, so unread
+ * input (even a QUIT) does not mean that the client is still there. But
+ * a client that sent QUIT and closed its side at once (shutdown after
+ * its last write, as a script does) waits for the replies: its close
+ * came with the data, or too soon after the dot to be a timeout. */
+static int smtpd_client_gave_up(SMTPD_STATE *st)
+{
+    return netio_peer_gone(st->io)
+        && !(smtpd_quit_pipelined(st)
+             && (st->eof_at_dot || smtpd_elapsed(&st->dot_time) < SMTPD_QUIT_GRACE));
+}
+
+/* smtpd_hand_over_result - the downstream's reply to the message, told
+ * to the client; o gets the log status and reason */
+static void smtpd_hand_over_result(SMTPD_STATE *st, SMTP_REPLY *r, int code, OUTCOME *o)
+{
+    VBUF   *err = vbuf_alloc(4096);
+    const char *qid = smtpd_queue_id(st);
+    char    text[SMTPD_TEXT_MAX + 1];
+
+    smtp_reply_one_line(r, err);
+    if (code > 0)
+        vbuf_sprintf(o->why, "%d %s", code, vbuf_str(err));
+    else
+        vbuf_strcpy(o->why, vbuf_str(err));
+    o->status = outcome_relay_status(OUTCOME_SMTPD, code);
+    if (code / 100 == 2) {
+        smtpd_relay_reply(st, r, code);
+        smtp_queue_id(r, o->queued_as);
+    } else if (code <= 0 || code / 100 == 3) {
+        /* no answer, or nonsense: our failure, never a 5xx */
+        o->status = "deferred";
+        msg_warn("%s: relay to %s failed: %s", qid ? qid : "NOQUEUE", var_reinject_target,
+                 vbuf_str(o->why));
+        smtpd_reply(st, "451 4.3.0 Error: %s",
+                    SMTPD_PRINTABLE(text, vbuf_str(o->why), SMTPD_TEXT_MAX));
+        smtpd_drop_cli(st);
+    } else {
+        smtpd_relay_reply(st, r, code == 421 ? 451 : code);
+        if (code == 421)
+            smtpd_drop_cli(st);
+        else
+            smtpd_downstream_rset(st);
+    }
+    vbuf_free(err);
+}
+
+/* smtpd_hand_over - pass and tag: the message to the downstream, its
+ * reply to the client */
+static void smtpd_hand_over(SMTPD_STATE *st, const DECISION *d, OUTCOME *o)
+{
+    const char *qid = smtpd_queue_id(st);
+    SMTP_FD_SOURCE src;
+    SMTP_REPLY r;
+    double  remaining;
+    int     code;
+
+    o->status = "deferred";
+    if (st->cli == NULL || st->tx_lost) {
+        smtpd_reply(st, "451 4.3.0 Error: connection to the downstream lost, try again later");
+        vbuf_strcpy(o->why, "downstream connection lost");
+        return;
+    }
+    /* The client waits for our answer, and gives up (then perhaps
+     * delivers twice) after its data-done timeout: bound the scan and the
+     * hand-over together. */
+    remaining = (double)var_smtpd_data_done_timeout - smtpd_elapsed(&st->dot_time);
+    if (remaining <= 0) {
+        msg_warn("%s: smtpd_data_done_timeout (%lds) passed before the hand-over",
+                 qid ? qid : "NOQUEUE", var_smtpd_data_done_timeout);
+        smtpd_reply(st, "451 4.4.7 Error: scanning took too long, try again later");
+        vbuf_strcpy(o->why, "smtpd_data_done_timeout exceeded");
+        smtpd_downstream_rset(st);
+        return;
+    }
+    memset(&src, 0, sizeof(src));
+    src.prefix = vbuf_str(d->prefix);
+    src.prefix_len = vbuf_len(d->prefix);
+    src.fd = d->fd;
+    /* netio counts whole seconds */
+    smtpcli_set_deadline(st->cli, (int)remaining + (remaining > (int)remaining));
+    smtp_reply_init(&r);
+    code = smtpcli_data(st->cli, smtp_fd_source_read, &src, &r);
+    if (st->cli)
+        smtpcli_set_deadline(st->cli, 0);
+    smtpd_hand_over_result(st, &r, code, o);
+    smtp_reply_free(&r);
+}
+
+/* smtpd_quarantine - store the message; o says how it went */
+static void smtpd_quarantine(SMTPD_STATE *st, const DECISION *d, int fd, OUTCOME *o)
+{
+    const char *qid = smtpd_queue_id(st);
+    SMTP_ENVELOPE env;
+    VBUF   *id = vbuf_alloc(256), *err = vbuf_alloc(4096);
+
+    smtpd_envelope(st, st->sender, &st->mail, &env);
+    if (quarantine_store(var_quarantine_dir, &env, fd, verdict_names[d->verdict],
+                         vbuf_str(d->detail), qid, id, err) < 0) {
+        msg_warn("%s: quarantine failed: %s", qid ? qid : "NOQUEUE", vbuf_str(err));
+        outcome_stored(o, OUTCOME_SMTPD, d, NULL, vbuf_str(err));
+    } else {
+        outcome_stored(o, OUTCOME_SMTPD, d, vbuf_str(id), NULL);
+    }
+    myfree(env.rcpt);
+    vbuf_free(id);
+    vbuf_free(err);
+}
+
 /* smtpd_act - carry out the decision for the message in fd, answer the
  * client, log the line */
 static void smtpd_act(SMTPD_STATE *st, int fd, long long size, int oversize)
 {
-    DECISION d;
-    SMTP_ENVELOPE env;
-    SMTP_REPLY r;
-    SMTP_FD_SOURCE src;
-    VBUF   *id = vbuf_alloc(256), *err = vbuf_alloc(4096), *why = vbuf_alloc(SMTPD_REPLY_CAP);
-    const char *status = "deferred", *queued_as = NULL;
     const char *qid = smtpd_queue_id(st);
-    char    detail[SMTPD_TEXT_MAX + 1];
-    int     code, left;
-    double  remaining;
+    DECISION d;
+    OUTCOME o;
 
     decision_init(&d);
-    smtp_reply_init(&r);
+    outcome_init(&o);
     decide_message(st->in, st->open_err, fd, oversize, &d);
     if (d.verdict == VERDICT_ERROR)
         msg_warn("%s: %s", qid ? qid : "NOQUEUE", vbuf_str(d.detail));
-    smtpd_clean(detail, sizeof(detail), vbuf_str(d.detail), SMTPD_TEXT_MAX);
-    smtpd_envelope(st, &env);
-
-    /* A client that gave up waiting (its data-done timeout) will send the
-     * message again: handing this copy on would deliver it twice. Postfix
-     * pipelines QUIT after the dot, so unread input (even a QUIT) does not
-     * mean that the client is still there. But a client that sent QUIT
-     * and closed its side at once (shutdown after its last write, as a
-     * script does) waits for the replies: its close came with the data,
-     * or too soon after the dot to be a timeout. */
-    if (netio_peer_gone(st->io)
-        && !(smtpd_quit_pipelined(st)
-             && (st->eof_at_dot || smtpd_elapsed(&st->dot_time) < SMTPD_QUIT_GRACE))) {
+    outcome_for(&o, OUTCOME_SMTPD, &d);
+    if (smtpd_client_gave_up(st)) {
         msg_warn("%s: the client closed the connection during the scan: message not "
                  "handed on (the client will send it again)", qid ? qid : "NOQUEUE");
-        vbuf_strcpy(why, "client gone before the hand-over");
+        o.status = "deferred";
+        vbuf_strcpy(o.why, "client gone before the hand-over");
+        vbuf_reset(o.queued_as);
         smtpd_downstream_rset(st);
         st->quit = 1;
-        goto log;
+    } else if (o.todo == OUTCOME_RELAY) {
+        smtpd_hand_over(st, &d, &o);
+    } else {
+        if (o.todo == OUTCOME_QUARANTINE)
+            smtpd_quarantine(st, &d, fd, &o);
+        smtpd_reply(st, "%03d %s %s", o.code, o.dsn, vbuf_str(o.text));
+        /* every case but a hand-over ends the downstream transaction */
+        smtpd_downstream_rset(st);
     }
-
-    switch (d.action) {
-    case ACTION_PASS:
-    case ACTION_TAG:
-        if (st->cli == NULL || st->tx_lost) {
-            smtpd_reply(st, "451 4.3.0 Error: connection to the downstream lost, try again later");
-            vbuf_strcpy(why, "downstream connection lost");
-            break;
-        }
-        /* The client waits for our answer, and gives up (then perhaps
-         * delivers twice) after its data-done timeout: bound the scan
-         * and the hand-over together. */
-        remaining = (double)var_smtpd_data_done_timeout - smtpd_elapsed(&st->dot_time);
-        left = (int)remaining + (remaining > (int)remaining);  /* netio counts whole seconds */
-        if (remaining <= 0) {
-            msg_warn("%s: smtpd_data_done_timeout (%lds) passed before the hand-over",
-                     qid ? qid : "NOQUEUE", var_smtpd_data_done_timeout);
-            smtpd_reply(st, "451 4.4.7 Error: scanning took too long, try again later");
-            vbuf_strcpy(why, "smtpd_data_done_timeout exceeded");
-            smtpd_downstream_rset(st);
-            break;
-        }
-        memset(&src, 0, sizeof(src));
-        src.prefix = vbuf_str(d.prefix);
-        src.prefix_len = vbuf_len(d.prefix);
-        src.fd = d.fd;
-        smtpcli_set_deadline(st->cli, left);
-        code = smtpcli_data(st->cli, smtp_fd_source_read, &src, &r);
-        if (st->cli)
-            smtpcli_set_deadline(st->cli, 0);
-        smtp_reply_one_line(&r, err);
-        if (code > 0)
-            vbuf_sprintf(why, "%d %s", code, vbuf_str(err));
-        else
-            vbuf_strcpy(why, vbuf_str(err));
-        if (code / 100 == 2) {
-            smtpd_relay_reply(st, &r, code);
-            queued_as = smtp_queue_id(&r, id);
-            status = "sent";
-        } else if (code <= 0 || code / 100 == 3) {
-            /* no answer, or nonsense: our failure, never a 5xx */
-            msg_warn("%s: relay to %s failed: %s", qid ? qid : "NOQUEUE", var_reinject_target,
-                     vbuf_str(why));
-            smtpd_reply(st, "451 4.3.0 Error: %s",
-                        smtpd_clean(detail, sizeof(detail), vbuf_str(why), SMTPD_TEXT_MAX));
-            smtpd_drop_cli(st);
-        } else {
-            smtpd_relay_reply(st, &r, code == 421 ? 451 : code);
-            if (code / 100 == 5)
-                status = "rejected";
-            if (code == 421)
-                smtpd_drop_cli(st);
-            else
-                smtpd_downstream_rset(st);
-        }
-        break;
-    case ACTION_REJECT:
-        smtpd_reply(st, "554 5.7.1 Error: message content rejected: %s: %s",
-                    verdict_names[d.verdict], detail);
-        status = "rejected";
-        vbuf_strcpy(why, "rejected by policy");
-        smtpd_downstream_rset(st);
-        break;
-    case ACTION_DISCARD:
-        smtpd_reply(st, "250 2.0.0 Ok: discarded: %s: %s", verdict_names[d.verdict], detail);
-        status = "discarded";
-        vbuf_strcpy(why, "dropped by policy");
-        smtpd_downstream_rset(st);
-        break;
-    case ACTION_QUARANTINE:
-        if (quarantine_store(var_quarantine_dir, &env, fd, verdict_names[d.verdict],
-                             vbuf_str(d.detail), qid, id, err) < 0) {
-            msg_warn("%s: quarantine failed: %s", qid ? qid : "NOQUEUE", vbuf_str(err));
-            smtpd_reply(st, "451 4.3.0 Error: quarantine failed, try again later");
-            vbuf_sprintf(why, "quarantine failed: %s", vbuf_str(err));
-        } else {
-            smtpd_reply(st, "250 2.0.0 Ok: quarantined as %s: %s: %s", vbuf_str(id),
-                        verdict_names[d.verdict], detail);
-            status = "quarantined";
-            queued_as = vbuf_str(id);
-            vbuf_strcpy(why, vbuf_str(id));
-        }
-        smtpd_downstream_rset(st);
-        break;
-    case ACTION_DEFER:
-    case ACTION_COUNT:
-        smtpd_reply(st, "451 %s Error: message deferred: %s: %s",
-                    d.verdict == VERDICT_ERROR ? "4.3.0" : "4.7.1",
-                    verdict_names[d.verdict], detail);
-        vbuf_strcpy(why, "deferred by policy");
-        smtpd_downstream_rset(st);
-        break;
-    }
-log:
-    smtpd_log(st, size, d.verdict, d.action, vbuf_str(d.detail), queued_as, status, vbuf_str(why));
-    myfree(env.rcpt);
-    smtp_reply_free(&r);
+    smtpd_log(st, size, d.verdict, d.action, vbuf_str(d.detail),
+              vbuf_len(o.queued_as) ? vbuf_str(o.queued_as) : NULL, o.status, vbuf_str(o.why));
+    outcome_free(&o);
     decision_free(&d);
-    vbuf_free(id);
-    vbuf_free(err);
-    vbuf_free(why);
 }
 
  /*
@@ -1245,7 +1226,7 @@ static void cmd_helo_common(SMTPD_STATE *st, char *args, int ehlo)
     if (st->helos++ > 0)
         smtpd_junk(st);
     smtpd_tx_reset(st, 1);
-    smtpd_replace(&st->helo, smtpd_clean(buf, sizeof(buf), args, sizeof(buf) - 1));
+    smtpd_replace(&st->helo, SMTPD_PRINTABLE(buf, args, sizeof(buf) - 1));
     if (!ehlo) {
         smtpd_reply(st, "250 %s", smtpd_hostname());
         return;
@@ -1285,14 +1266,6 @@ static void cmd_xforward(SMTPD_STATE *st, char *args)
     VBUF   *dec = vbuf_alloc(SMTPD_XF_MAX * 3 + 1);
     int     i, seen = 0;
 
-    if (!st->xforward_ok) {
-        smtpd_error(st, "550 5.7.0 Error: insufficient authorization");
-        goto out;
-    }
-    if (st->in_mail) {
-        smtpd_error(st, "503 5.5.1 Error: MAIL transaction in progress");
-        goto out;
-    }
     if (*args == 0) {
         smtpd_error(st, "501 5.5.4 Syntax: XFORWARD attribute=value...");
         goto out;
@@ -1309,7 +1282,7 @@ static void cmd_xforward(SMTPD_STATE *st, char *args)
             char buf[64];
 
             smtpd_error(st, "501 5.5.4 Error: bad XFORWARD attribute name: %s",
-                        smtpd_clean(buf, sizeof(buf), item, 40));
+                        SMTPD_PRINTABLE(buf, item, 40));
             goto out;
         }
         if (strcasecmp(eq + 1, "[UNAVAILABLE]") == 0) {
@@ -1345,79 +1318,165 @@ static void cmd_xforward(SMTPD_STATE *st, char *args)
     vbuf_free(dec);
 }
 
-/* cmd_mail - MAIL FROM, relayed in lock-step */
-static void cmd_mail(SMTPD_STATE *st, char *args)
-{
-    SMTP_ENVELOPE env;
-    SMTP_REPLY r;
-    VBUF   *dec;
-    char   *addr, *params, *p, *eq, *val;
-    char   *ret = NULL, *envid = NULL, *body = NULL;
-    long long size = 0;
-    int     smtputf8 = 0, code;
-    char    buf[SMTP_LINE_MAX];
+ /*
+  * ESMTP parameters of MAIL and RCPT: a table of handlers each, parsed
+  * into a temporary SMTPD_PARAMS that the command commits only when all
+  * are valid and the downstream accepted the command.
+  */
+typedef struct SMTPD_PARAM {
+    const char *name;
+    int     (*parse) (SMTPD_PARAMS *, const char *, VBUF *);   /* 0, or -1: refuse */
+    const char *refusal;        /* the 501 reply when parse fails */
+} SMTPD_PARAM;
 
-    if (st->in_mail) {
-        smtpd_error(st, "503 5.5.1 Error: nested MAIL command");
-        return;
-    }
-    if (smtpd_parse_path(args, "FROM:", &addr, &params) < 0) {
-        smtpd_error(st, "501 5.5.4 Syntax: MAIL FROM:<address>");
-        return;
-    }
-    if (!smtpd_addr_ok(addr)) {
-        smtpd_error(st, "501 5.1.7 Bad sender address syntax");
-        return;
-    }
-    dec = vbuf_alloc(SMTPD_ORCPT_MAX * 3 + 1);
-    while ((p = smtpd_next_param(&params)) != NULL) {
-        if ((eq = strchr(p, '=')) != NULL)
+/* param_size - SIZE=digits */
+static int param_size(SMTPD_PARAMS *p, const char *val, VBUF *dec)
+{
+    (void)dec;
+    if (val == NULL || *val == 0 || strspn(val, "0123456789") != strlen(val) || strlen(val) > 18)
+        return -1;
+    p->size = strtoll(val, NULL, 10);
+    return 0;
+}
+
+/* param_body - BODY=7BIT|8BITMIME */
+static int param_body(SMTPD_PARAMS *p, const char *val, VBUF *dec)
+{
+    (void)dec;
+    if (val == NULL || (strcasecmp(val, "7BIT") != 0 && strcasecmp(val, "8BITMIME") != 0))
+        return -1;
+    myfree(p->body);
+    p->body = smtpd_upper(val);
+    return 0;
+}
+
+/* param_smtputf8 - SMTPUTF8, no value */
+static int param_smtputf8(SMTPD_PARAMS *p, const char *val, VBUF *dec)
+{
+    (void)dec;
+    if (val != NULL)
+        return -1;
+    p->smtputf8 = 1;
+    return 0;
+}
+
+/* param_ret - RET=FULL|HDRS */
+static int param_ret(SMTPD_PARAMS *p, const char *val, VBUF *dec)
+{
+    (void)dec;
+    if (val == NULL || (strcasecmp(val, "FULL") != 0 && strcasecmp(val, "HDRS") != 0))
+        return -1;
+    myfree(p->ret);
+    p->ret = smtpd_upper(val);
+    return 0;
+}
+
+/* param_envid - ENVID=xtext, decoded */
+static int param_envid(SMTPD_PARAMS *p, const char *val, VBUF *dec)
+{
+    if (val == NULL || xtext_decode(dec, val, XTEXT_STRICT) < 0 || vbuf_len(dec) == 0
+        || vbuf_len(dec) > SMTPD_ENVID_MAX || smtpd_has_ctl(vbuf_str(dec)))
+        return -1;
+    smtpd_replace(&p->envid, vbuf_str(dec));
+    return 0;
+}
+
+/* param_ignored - AUTH=: not announced; a client sending it anyway
+ * loses nothing */
+static int param_ignored(SMTPD_PARAMS *p, const char *val, VBUF *dec)
+{
+    (void)p;
+    (void)val;
+    (void)dec;
+    return 0;
+}
+
+/* param_notify - NOTIFY=NEVER or a list of SUCCESS, FAILURE, DELAY */
+static int param_notify(SMTPD_PARAMS *p, const char *val, VBUF *dec)
+{
+    static const char *const notify_words[] = {"SUCCESS", "FAILURE", "DELAY", NULL};
+
+    (void)dec;
+    if (val == NULL || (strcasecmp(val, "NEVER") != 0 && !smtpd_word_list(val, notify_words)))
+        return -1;
+    myfree(p->notify);
+    p->notify = smtpd_upper(val);
+    return 0;
+}
+
+/* param_orcpt - ORCPT=type;xtext, kept as "type;decoded value" */
+static int param_orcpt(SMTPD_PARAMS *p, const char *val, VBUF *dec)
+{
+    const char *semi;
+    size_t  tlen;
+
+    if (val == NULL || (semi = strchr(val, ';')) == NULL || semi == val)
+        return -1;
+    tlen = (size_t)(semi - val);
+    if (strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != tlen
+        || xtext_decode(dec, semi + 1, XTEXT_STRICT) < 0 || vbuf_len(dec) == 0
+        || vbuf_len(dec) > SMTPD_ORCPT_MAX || smtpd_has_ctl(vbuf_str(dec)))
+        return -1;
+    myfree(p->orcpt);
+    p->orcpt = mymalloc(tlen + 1 + vbuf_len(dec) + 1);
+    memcpy(p->orcpt, val, tlen + 1);
+    memcpy(p->orcpt + tlen + 1, vbuf_str(dec), vbuf_len(dec) + 1);
+    return 0;
+}
+
+static const SMTPD_PARAM smtpd_mail_params[] = {
+    {"SIZE", param_size, "501 5.5.4 Bad message size syntax"},
+    {"BODY", param_body, "501 5.5.4 Unsupported BODY parameter"},
+    {"SMTPUTF8", param_smtputf8, "501 5.5.4 Bad SMTPUTF8 syntax"},
+    {"RET", param_ret, "501 5.5.4 Bad RET parameter syntax"},
+    {"ENVID", param_envid, "501 5.5.4 Bad ENVID parameter syntax"},
+    {"AUTH", param_ignored, NULL},
+    {NULL, NULL, NULL},
+};
+
+static const SMTPD_PARAM smtpd_rcpt_params[] = {
+    {"NOTIFY", param_notify, "501 5.5.4 Error: Bad NOTIFY parameter syntax"},
+    {"ORCPT", param_orcpt, "501 5.5.4 Error: Bad ORCPT parameter syntax"},
+    {NULL, NULL, NULL},
+};
+
+/* smtpd_params - every parameter in params through table into p (a
+ * later one of the same name wins); 0, or -1 after the error reply,
+ * with p freed */
+static int smtpd_params(SMTPD_STATE *st, char *params, const SMTPD_PARAM *table,
+                        SMTPD_PARAMS *p)
+{
+    const SMTPD_PARAM *pp;
+    VBUF   *dec = vbuf_alloc(SMTPD_ORCPT_MAX * 3 + 1);
+    char   *name, *eq;
+    char    buf[SMTP_LINE_MAX];
+    int     ret = 0;
+
+    memset(p, 0, sizeof(*p));
+    while (ret == 0 && (name = smtpd_next_param(&params)) != NULL) {
+        if ((eq = strchr(name, '=')) != NULL)
             *eq = 0;
-        val = eq ? eq + 1 : NULL;
-        if (strcasecmp(p, "SIZE") == 0) {
-            if (val == NULL || *val == 0 || strspn(val, "0123456789") != strlen(val)
-                || strlen(val) > 18) {
-                smtpd_error(st, "501 5.5.4 Bad message size syntax");
-                goto bad;
-            }
-            size = strtoll(val, NULL, 10);
-        } else if (strcasecmp(p, "BODY") == 0) {
-            if (val == NULL || (strcasecmp(val, "7BIT") != 0 && strcasecmp(val, "8BITMIME") != 0)) {
-                smtpd_error(st, "501 5.5.4 Unsupported BODY parameter");
-                goto bad;
-            }
-            smtpd_replace(&body, NULL);
-            body = smtpd_upper(val);
-        } else if (strcasecmp(p, "SMTPUTF8") == 0) {
-            if (val != NULL) {
-                smtpd_error(st, "501 5.5.4 Bad SMTPUTF8 syntax");
-                goto bad;
-            }
-            smtputf8 = 1;
-        } else if (strcasecmp(p, "RET") == 0) {
-            if (val == NULL || (strcasecmp(val, "FULL") != 0 && strcasecmp(val, "HDRS") != 0)) {
-                smtpd_error(st, "501 5.5.4 Bad RET parameter syntax");
-                goto bad;
-            }
-            smtpd_replace(&ret, NULL);
-            ret = smtpd_upper(val);
-        } else if (strcasecmp(p, "ENVID") == 0) {
-            if (val == NULL || xtext_decode(dec, val, XTEXT_STRICT) < 0 || vbuf_len(dec) == 0
-                || vbuf_len(dec) > SMTPD_ENVID_MAX || smtpd_has_ctl(vbuf_str(dec))) {
-                smtpd_error(st, "501 5.5.4 Bad ENVID parameter syntax");
-                goto bad;
-            }
-            smtpd_replace(&envid, vbuf_str(dec));
-        } else if (strcasecmp(p, "AUTH") == 0) {
-            /* not announced; a client sending it anyway loses nothing */ ;
-        } else {
+        for (pp = table; pp->name && strcasecmp(name, pp->name) != 0; pp++)
+            /* void */ ;
+        if (pp->name == NULL) {
             smtpd_error(st, "555 5.5.4 Unsupported option: %s",
-                        smtpd_clean(buf, sizeof(buf), p, 64));
-            goto bad;
+                        SMTPD_PRINTABLE(buf, name, 64));
+            ret = -1;
+        } else if (pp->parse(p, eq ? eq + 1 : NULL, dec) < 0) {
+            smtpd_error(st, "%s", pp->refusal);
+            ret = -1;
         }
     }
+    if (ret < 0)
+        smtpd_params_free(p);
+    vbuf_free(dec);
+    return ret;
+}
 
-    /* where to: never to ourselves, only by SMTP */
+/* smtpd_relay_check - reinject_target is somewhere we can relay to in
+ * lock-step: never ourselves, only by SMTP; else the 451 is sent */
+static int smtpd_relay_check(SMTPD_STATE *st)
+{
     if (st->loop < 0)
         st->loop = smtpd_loop_check();
     if (st->loop) {
@@ -1426,30 +1485,51 @@ static void cmd_mail(SMTPD_STATE *st, char *args)
                  var_smtpd_listen);
         smtpd_reply(st, "451 4.4.6 Error: mail forwarding loop: reinject_target is our own "
                     "listen address");
-        goto bad;
+        return -1;
     }
     if (strcmp(var_reinject_target, "sendmail") == 0) {
         msg_warn("configuration error: reinject_target = sendmail does not work in smtpd "
                  "mode; use the reinjection smtpd ([host]:port or unix:/path)");
         smtpd_reply(st, "451 4.3.5 Error: filter configuration error");
-        goto bad;
+        return -1;
     }
+    return 0;
+}
 
-    /* the transaction, then MAIL downstream */
-    st->sender = mystrdup(addr);
-    st->ret = ret;
-    st->envid = envid;
-    st->body = body;
-    ret = envid = body = NULL;
-    st->smtputf8 = smtputf8;
-    st->size = size;
-    st->nrcpt = 0;
-    st->tx_lost = 0;
-    clock_gettime(CLOCK_MONOTONIC, &st->mail_time);
-    smtpd_envelope(st, &env);
+/* cmd_mail - MAIL FROM, relayed in lock-step; the transaction begins
+ * only when the downstream accepted it */
+static void cmd_mail(SMTPD_STATE *st, char *args)
+{
+    SMTPD_PARAMS mail;
+    SMTP_ENVELOPE env;
+    SMTP_REPLY r;
+    char   *addr, *params;
+    char    buf[SMTP_LINE_MAX];
+    int     code;
+
+    if (smtpd_parse_path(args, "FROM:", &addr, &params) < 0) {
+        smtpd_error(st, "501 5.5.4 Syntax: MAIL FROM:<address>");
+        return;
+    }
+    if (!smtpd_addr_ok(addr)) {
+        smtpd_error(st, "501 5.1.7 Bad sender address syntax");
+        return;
+    }
+    if (smtpd_params(st, params, smtpd_mail_params, &mail) < 0)
+        return;
+    if (smtpd_relay_check(st) < 0) {
+        smtpd_params_free(&mail);
+        return;
+    }
+    st->mail_time = clock_now();
+    smtpd_envelope(st, addr, &mail, &env);
     smtp_reply_init(&r);
     code = smtpd_downstream_mail(st, &env, &r);
     if (code / 100 == 2) {
+        st->sender = mystrdup(addr);
+        st->mail = mail;                /* the transaction owns it now */
+        st->nrcpt = 0;
+        st->tx_lost = 0;
         st->in_mail = 1;
         smtpd_relay_reply(st, &r, code);
     } else {
@@ -1458,39 +1538,69 @@ static void cmd_mail(SMTPD_STATE *st, char *args)
             smtpd_drop_cli(st);
         if (code <= 0 || code / 100 == 3)
             smtpd_reply(st, "451 4.4.1 Error: cannot relay to the downstream: %s",
-                        smtpd_clean(buf, sizeof(buf), smtpd_one_line(&r), 500));
+                        SMTPD_PRINTABLE(buf, smtpd_one_line(&r), 500));
         else
             smtpd_relay_reply(st, &r, code == 421 ? 451 : code);
-        smtpd_replace(&st->sender, NULL);
-        smtpd_replace(&st->ret, NULL);
-        smtpd_replace(&st->envid, NULL);
-        smtpd_replace(&st->body, NULL);
+        smtpd_params_free(&mail);
     }
     myfree(env.rcpt);
     smtp_reply_free(&r);
-  bad:
-    myfree(ret);
-    myfree(envid);
-    myfree(body);
-    vbuf_free(dec);
+}
+
+/* smtpd_rcpt_add - an accepted recipient joins the transaction (its
+ * NOTIFY and ORCPT taken from p) */
+static void smtpd_rcpt_add(SMTPD_STATE *st, const char *addr, SMTPD_PARAMS *p)
+{
+    if (st->nrcpt == st->rcpt_alloc) {
+        st->rcpt_alloc = st->rcpt_alloc ? 2 * st->rcpt_alloc : 8;
+        st->rcpt = myrealloc(st->rcpt, (size_t)st->rcpt_alloc * sizeof(SMTPD_RCPT));
+    }
+    st->rcpt[st->nrcpt].addr = mystrdup(addr);
+    st->rcpt[st->nrcpt].notify = p->notify;
+    st->rcpt[st->nrcpt].orcpt = p->orcpt;
+    st->nrcpt++;
+    p->notify = p->orcpt = NULL;
+}
+
+/* smtpd_rcpt_relay - one recipient to the downstream, its reply to the
+ * client */
+static void smtpd_rcpt_relay(SMTPD_STATE *st, const char *addr, SMTPD_PARAMS *p)
+{
+    SMTP_RCPT rcpt;
+    SMTP_REPLY r;
+    char    buf[SMTP_LINE_MAX];
+    int     code;
+
+    memset(&rcpt, 0, sizeof(rcpt));
+    rcpt.addr = addr;
+    rcpt.notify = p->notify;
+    rcpt.orcpt = p->orcpt;
+    smtp_reply_init(&r);
+    code = smtpcli_rcpt(st->cli, &rcpt, &r);
+    if (code / 100 == 2) {
+        smtpd_rcpt_add(st, addr, p);
+        smtpd_relay_reply(st, &r, code);
+    } else if (code <= 0 || code / 100 == 3) {
+        smtpd_reply(st, "451 4.4.1 Error: lost the downstream: %s",
+                    SMTPD_PRINTABLE(buf, smtpd_one_line(&r), 500));
+        st->tx_lost = 1;
+        smtpd_drop_cli(st);
+    } else {
+        smtpd_relay_reply(st, &r, code == 421 ? 451 : code);
+        if (code == 421) {
+            st->tx_lost = 1;
+            smtpd_drop_cli(st);
+        }
+    }
+    smtp_reply_free(&r);
 }
 
 /* cmd_rcpt - RCPT TO, relayed in lock-step */
 static void cmd_rcpt(SMTPD_STATE *st, char *args)
 {
-    static const char *const notify_words[] = {"SUCCESS", "FAILURE", "DELAY", NULL};
-    SMTP_RCPT rcpt;
-    SMTP_REPLY r;
-    VBUF   *dec;
-    char   *addr, *params, *p, *eq, *val, *semi;
-    char   *notify = NULL, *orcpt = NULL;
-    char    buf[SMTP_LINE_MAX];
-    int     code;
+    SMTPD_PARAMS p;
+    char   *addr, *params;
 
-    if (!st->in_mail) {
-        smtpd_error(st, "503 5.5.1 Error: need MAIL command");
-        return;
-    }
     if (smtpd_parse_path(args, "TO:", &addr, &params) < 0) {
         smtpd_error(st, "501 5.5.4 Syntax: RCPT TO:<address>");
         return;
@@ -1504,77 +1614,15 @@ static void cmd_rcpt(SMTPD_STATE *st, char *args)
         smtpd_reply(st, "452 4.5.3 Error: too many recipients");
         return;
     }
-    dec = vbuf_alloc(SMTPD_ORCPT_MAX * 3 + 1);
-    while ((p = smtpd_next_param(&params)) != NULL) {
-        if ((eq = strchr(p, '=')) != NULL)
-            *eq = 0;
-        val = eq ? eq + 1 : NULL;
-        if (strcasecmp(p, "NOTIFY") == 0) {
-            if (val == NULL || (strcasecmp(val, "NEVER") != 0
-                                && !smtpd_word_list(val, notify_words))) {
-                smtpd_error(st, "501 5.5.4 Error: Bad NOTIFY parameter syntax");
-                goto out;
-            }
-            myfree(notify);
-            notify = smtpd_upper(val);
-        } else if (strcasecmp(p, "ORCPT") == 0) {
-            if (val == NULL || (semi = strchr(val, ';')) == NULL || semi == val
-                || strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
-                != (size_t)(semi - val)
-                || xtext_decode(dec, semi + 1, XTEXT_STRICT) < 0 || vbuf_len(dec) == 0
-                || vbuf_len(dec) > SMTPD_ORCPT_MAX || smtpd_has_ctl(vbuf_str(dec))) {
-                smtpd_error(st, "501 5.5.4 Error: Bad ORCPT parameter syntax");
-                goto out;
-            }
-            myfree(orcpt);
-            *semi = 0;
-            orcpt = mymalloc(strlen(val) + 1 + vbuf_len(dec) + 1);
-            sprintf(orcpt, "%s;%s", val, vbuf_str(dec));
-        } else {
-            smtpd_error(st, "555 5.5.4 Unsupported option: %s",
-                        smtpd_clean(buf, sizeof(buf), p, 64));
-            goto out;
-        }
-    }
+    if (smtpd_params(st, params, smtpd_rcpt_params, &p) < 0)
+        return;
     if (st->tx_lost || st->cli == NULL) {
         smtpd_junk(st);
         smtpd_reply(st, "451 4.4.1 Error: connection to the downstream lost, try again later");
-        goto out;
-    }
-    memset(&rcpt, 0, sizeof(rcpt));
-    rcpt.addr = addr;
-    rcpt.notify = notify;
-    rcpt.orcpt = orcpt;
-    smtp_reply_init(&r);
-    code = smtpcli_rcpt(st->cli, &rcpt, &r);
-    if (code / 100 == 2) {
-        if (st->nrcpt == st->rcpt_alloc) {
-            st->rcpt_alloc = st->rcpt_alloc ? 2 * st->rcpt_alloc : 8;
-            st->rcpt = myrealloc(st->rcpt, (size_t)st->rcpt_alloc * sizeof(SMTPD_RCPT));
-        }
-        st->rcpt[st->nrcpt].addr = mystrdup(addr);
-        st->rcpt[st->nrcpt].notify = notify;
-        st->rcpt[st->nrcpt].orcpt = orcpt;
-        st->nrcpt++;
-        notify = orcpt = NULL;
-        smtpd_relay_reply(st, &r, code);
-    } else if (code <= 0 || code / 100 == 3) {
-        smtpd_reply(st, "451 4.4.1 Error: lost the downstream: %s",
-                    smtpd_clean(buf, sizeof(buf), smtpd_one_line(&r), 500));
-        st->tx_lost = 1;
-        smtpd_drop_cli(st);
     } else {
-        smtpd_relay_reply(st, &r, code == 421 ? 451 : code);
-        if (code == 421) {
-            st->tx_lost = 1;
-            smtpd_drop_cli(st);
-        }
+        smtpd_rcpt_relay(st, addr, &p);
     }
-    smtp_reply_free(&r);
-  out:
-    myfree(notify);
-    myfree(orcpt);
-    vbuf_free(dec);
+    smtpd_params_free(&p);
 }
 
 /* smtpd_data_sync - after DATA was refused: input behind DATA is a
@@ -1592,34 +1640,17 @@ static void smtpd_data_sync(SMTPD_STATE *st)
     st->quit = 1;
 }
 
-/* cmd_data - receive, decide, act */
-static void cmd_data(SMTPD_STATE *st, char *args)
+/* smtpd_data_open - the spool file, then 354; -1 when DATA was refused
+ * (or the 354 could not be sent) */
+static int smtpd_data_open(SMTPD_STATE *st)
 {
     VBUF   *err;
-    DATA_RX rx;
-    ACTION  oa;
-    size_t  used;
-    int     fd, end = 0, limit;
+    int     fd;
 
-    if (*args) {
-        smtpd_error(st, "501 5.5.4 Syntax: DATA");
-        smtpd_data_sync(st);
-        return;
-    }
-    if (!st->in_mail) {
-        smtpd_error(st, "503 5.5.1 Error: need RCPT command");
-        smtpd_data_sync(st);
-        return;
-    }
-    if (st->nrcpt == 0) {
-        smtpd_error(st, "554 5.5.1 Error: no valid recipients");
-        smtpd_data_sync(st);
-        return;
-    }
     if (st->tx_lost || st->cli == NULL) {
         smtpd_reply(st, "451 4.4.1 Error: connection to the downstream lost, try again later");
         smtpd_data_sync(st);
-        return;
+        return -1;
     }
     err = vbuf_alloc(4096);
     if (spool_dir_check(var_spool_dir, err) < 0 || (fd = spool_create(var_spool_dir, err)) < 0) {
@@ -1627,24 +1658,31 @@ static void cmd_data(SMTPD_STATE *st, char *args)
         smtpd_reply(st, "451 4.3.0 Error: cannot create a spool file, try again later");
         vbuf_free(err);
         smtpd_data_sync(st);
-        return;
+        return -1;
     }
+    vbuf_free(err);
     smtpd_reply(st, "354 End data with <CR><LF>.<CR><LF>");
     if (smtpd_flush(st) < 0) {
         close(fd);
-        vbuf_free(err);
-        return;
+        return -1;
     }
+    return fd;
+}
 
-    memset(&rx, 0, sizeof(rx));
-    rx.state = DS_BOL;
-    rx.prev_crlf = 1;               /* the 354 line counts as a CRLF */
-    rx.fd = fd;
-    rx.writing = 1;
-    oa = action_for_oversize();
-    rx.keep_oversize = oa == ACTION_PASS || oa == ACTION_TAG || oa == ACTION_QUARANTINE;
-    rx.limit = var_message_size_limit;
-    rx.obuf = mymalloc(SMTPD_OBUF);
+/* smtpd_data_read - the message into the spool fd, through rx; 1 when
+ * its end was seen, 0 when the input ended first */
+static int smtpd_data_read(SMTPD_STATE *st, int fd, DATA_RX *rx)
+{
+    int     end = 0, limit;
+
+    memset(rx, 0, sizeof(*rx));
+    rx->state = DS_BOL;
+    rx->prev_crlf = 1;                  /* the 354 line counts as a CRLF */
+    rx->fd = fd;
+    rx->writing = 1;
+    rx->keep_oversize = outcome_keeps_message(action_for_oversize());
+    rx->limit = var_message_size_limit;
+    rx->obuf = mymalloc(SMTPD_OBUF);
     /* smtpd_data_deadline, or what is left of smtpd_session_deadline */
     limit = (int)var_smtpd_data_deadline;
     if (smtpd_time_left(st) < limit)
@@ -1653,25 +1691,39 @@ static void cmd_data(SMTPD_STATE *st, char *args)
     while (!end) {
         if (st->ioff == st->ilen && smtpd_fill(st) <= 0)
             break;
-        used = data_scan(&rx, st->ibuf + st->ioff, st->ilen - st->ioff, &end);
-        st->ioff += used;
+        st->ioff += data_scan(rx, st->ibuf + st->ioff, st->ilen - st->ioff, &end);
     }
     netio_set_deadline(st->io, 0);
-    clock_gettime(CLOCK_MONOTONIC, &st->dot_time);
+    st->dot_time = clock_now();
     /* closed together with the data: not a client that gave up waiting */
     st->eof_at_dot = end && netio_peer_gone(st->io);
-    myfree(rx.obuf);
+    myfree(rx->obuf);
+    rx->obuf = NULL;
     if (msg_verbose)
-        msg_debug("DATA: %lld bytes, end %d, state %s", rx.size, end, data_state_names[rx.state]);
+        msg_debug("DATA: %lld bytes, end %d, state %s", rx->size, end, data_state_names[rx->state]);
+    return end;
+}
 
+/* cmd_data - receive, decide, act (the state table has checked that
+ * there is a transaction with a recipient) */
+static void cmd_data(SMTPD_STATE *st, char *args)
+{
+    DATA_RX rx;
+    char    why[256];
+    int     fd, end;
+
+    (void)args;
+    if ((fd = smtpd_data_open(st)) < 0)
+        return;
+    end = smtpd_data_read(st, fd, &rx);
     if (!end) {
         st->where = "DATA";
         smtpd_input_lost(st);
     } else if (rx.werr) {
-        vbuf_sprintf(err, "write to spool: %s", strerror(rx.werr));
-        msg_warn("%s: %s", smtpd_queue_id(st) ? smtpd_queue_id(st) : "NOQUEUE", vbuf_str(err));
+        snprintf(why, sizeof(why), "write to spool: %s", strerror(rx.werr));
+        msg_warn("%s: %s", smtpd_queue_id(st) ? smtpd_queue_id(st) : "NOQUEUE", why);
         smtpd_reply(st, "451 4.3.0 Error: spool write error, try again later");
-        smtpd_log(st, rx.size, VERDICT_ERROR, ACTION_DEFER, vbuf_str(err), NULL, "deferred",
+        smtpd_log(st, rx.size, VERDICT_ERROR, ACTION_DEFER, why, NULL, "deferred",
                   "spool write error");
         smtpd_downstream_rset(st);
     } else {
@@ -1684,17 +1736,13 @@ static void cmd_data(SMTPD_STATE *st, char *args)
         st->errors = 0;
     }
     close(fd);
-    vbuf_free(err);
     smtpd_tx_reset(st, 0);
 }
 
 /* cmd_rset - end the transaction, here and downstream */
 static void cmd_rset(SMTPD_STATE *st, char *args)
 {
-    if (*args) {
-        smtpd_error(st, "501 5.5.4 Syntax: RSET");
-        return;
-    }
+    (void)args;
     smtpd_junk(st);
     smtpd_tx_reset(st, 1);
     smtpd_reply(st, "250 2.0.0 Ok");
@@ -1746,36 +1794,127 @@ static void cmd_refused(SMTPD_STATE *st, char *args)
     smtpd_error(st, "502 5.5.1 Error: command not implemented");
 }
 
+ /*
+  * The command table: each verb's handler, and the states in which it is
+  * allowed. One place (smtpd_state_refusal) answers a command given in
+  * the wrong state, before its handler runs; the rules are checked in
+  * the order of smtpd_state_rules.
+  */
+#define SMTPD_NO_ARGS       (1 << 0)    /* 501 with arguments */
+#define SMTPD_XF_CLIENT     (1 << 1)    /* 550 unless the client may XFORWARD */
+#define SMTPD_OUTSIDE_TX    (1 << 2)    /* 503 inside a transaction */
+#define SMTPD_NOT_NESTED    (1 << 3)    /* 503 inside a transaction (MAIL) */
+#define SMTPD_NEEDS_MAIL    (1 << 4)    /* 503 outside a transaction */
+#define SMTPD_NEEDS_RCPT    (1 << 5)    /* 503 outside a transaction, 554
+                                         * without an accepted recipient */
+#define SMTPD_SYNC          (1 << 6)    /* a refusal is a synchronisation
+                                         * point (smtpd_data_sync) */
+
+ /*
+  * What the state is, as the rules see it.
+  */
+#define SMTPD_WHEN_ARGS     (1 << 0)    /* the command has arguments */
+#define SMTPD_WHEN_NO_XF    (1 << 1)    /* the client may not XFORWARD */
+#define SMTPD_WHEN_IN_MAIL  (1 << 2)    /* a transaction is open */
+#define SMTPD_WHEN_NO_MAIL  (1 << 3)    /* no transaction */
+#define SMTPD_WHEN_NO_RCPT  (1 << 4)    /* no accepted recipient */
+
+typedef struct SMTPD_RULE {
+    int     flag;               /* the commands it applies to */
+    int     when;               /* the state it refuses */
+    const char *reply;          /* counted as an error */
+    int     add_verb;           /* the verb follows the reply text */
+} SMTPD_RULE;
+
+static const SMTPD_RULE smtpd_state_rules[] = {
+    {SMTPD_NO_ARGS, SMTPD_WHEN_ARGS, "501 5.5.4 Syntax: ", 1},
+    {SMTPD_XF_CLIENT, SMTPD_WHEN_NO_XF, "550 5.7.0 Error: insufficient authorization", 0},
+    {SMTPD_OUTSIDE_TX, SMTPD_WHEN_IN_MAIL, "503 5.5.1 Error: MAIL transaction in progress", 0},
+    {SMTPD_NOT_NESTED, SMTPD_WHEN_IN_MAIL, "503 5.5.1 Error: nested MAIL command", 0},
+    {SMTPD_NEEDS_MAIL, SMTPD_WHEN_NO_MAIL, "503 5.5.1 Error: need MAIL command", 0},
+    {SMTPD_NEEDS_RCPT, SMTPD_WHEN_NO_MAIL, "503 5.5.1 Error: need RCPT command", 0},
+    {SMTPD_NEEDS_RCPT, SMTPD_WHEN_NO_RCPT, "554 5.5.1 Error: no valid recipients", 0},
+    {0, 0, NULL, 0},
+};
+
 typedef struct SMTPD_CMD {
     const char *verb;
     void    (*action) (SMTPD_STATE *, char *);
+    int     flags;              /* SMTPD_NO_ARGS, ... */
 } SMTPD_CMD;
 
 static const SMTPD_CMD smtpd_cmd_table[] = {
-    {"EHLO", cmd_ehlo},
-    {"HELO", cmd_helo},
-    {"XFORWARD", cmd_xforward},
-    {"MAIL", cmd_mail},
-    {"RCPT", cmd_rcpt},
-    {"DATA", cmd_data},
-    {"RSET", cmd_rset},
-    {"NOOP", cmd_noop},
-    {"QUIT", cmd_quit},
-    {"STARTTLS", cmd_refused},
-    {"AUTH", cmd_refused},
-    {"BDAT", cmd_bdat},
-    {"VRFY", cmd_refused},
-    {"EXPN", cmd_refused},
-    {"ETRN", cmd_refused},
-    {"XCLIENT", cmd_refused},
-    {NULL, NULL},
+    {"EHLO", cmd_ehlo, 0},
+    {"HELO", cmd_helo, 0},
+    {"XFORWARD", cmd_xforward, SMTPD_XF_CLIENT | SMTPD_OUTSIDE_TX},
+    {"MAIL", cmd_mail, SMTPD_NOT_NESTED},
+    {"RCPT", cmd_rcpt, SMTPD_NEEDS_MAIL},
+    {"DATA", cmd_data, SMTPD_NO_ARGS | SMTPD_NEEDS_RCPT | SMTPD_SYNC},
+    {"RSET", cmd_rset, SMTPD_NO_ARGS},
+    {"NOOP", cmd_noop, 0},
+    {"QUIT", cmd_quit, 0},
+    {"STARTTLS", cmd_refused, 0},
+    {"AUTH", cmd_refused, 0},
+    {"BDAT", cmd_bdat, 0},
+    {"VRFY", cmd_refused, 0},
+    {"EXPN", cmd_refused, 0},
+    {"ETRN", cmd_refused, 0},
+    {"XCLIENT", cmd_refused, 0},
+    {NULL, NULL, 0},
 };
+
+/* smtpd_cmd_find - the table entry of a verb of vlen bytes, NULL if none */
+static const SMTPD_CMD *smtpd_cmd_find(const char *verb, size_t vlen)
+{
+    const SMTPD_CMD *cmd;
+
+    for (cmd = smtpd_cmd_table; cmd->verb; cmd++)
+        if (strlen(cmd->verb) == vlen && strncasecmp(verb, cmd->verb, vlen) == 0)
+            return cmd;
+    return NULL;
+}
+
+/* smtpd_state_refusal - the first rule that refuses cmd in state when */
+static const SMTPD_RULE *smtpd_state_refusal(const SMTPD_CMD *cmd, int when)
+{
+    const SMTPD_RULE *rule;
+
+    for (rule = smtpd_state_rules; rule->flag; rule++)
+        if ((cmd->flags & rule->flag) && (when & rule->when))
+            return rule;
+    return NULL;
+}
+
+/* smtpd_when - the state as the rules see it */
+static int smtpd_when(int in_mail, int nrcpt, int xforward_ok, const char *args)
+{
+    return (*args ? SMTPD_WHEN_ARGS : 0) | (xforward_ok ? 0 : SMTPD_WHEN_NO_XF)
+        | (in_mail ? SMTPD_WHEN_IN_MAIL : SMTPD_WHEN_NO_MAIL)
+        | (nrcpt == 0 ? SMTPD_WHEN_NO_RCPT : 0);
+}
+
+/* smtpd_state_reply - the state table's answer (see smtpd.h) */
+int     smtpd_state_reply(const char *verb, int in_mail, int nrcpt, int xforward_ok,
+                          const char *args, VBUF *reply)
+{
+    const SMTPD_CMD *cmd = smtpd_cmd_find(verb, strlen(verb));
+    const SMTPD_RULE *rule;
+
+    vbuf_reset(reply);
+    if (cmd == NULL)
+        return -1;
+    if ((rule = smtpd_state_refusal(cmd, smtpd_when(in_mail, nrcpt, xforward_ok, args))) == NULL)
+        return 0;
+    vbuf_sprintf(reply, "%s%s", rule->reply, rule->add_verb ? cmd->verb : "");
+    return 1;
+}
 
 /* smtpd_command - one command line */
 static void smtpd_command(SMTPD_STATE *st)
 {
     char   *line = st->line->data, *args;
     const SMTPD_CMD *cmd;
+    const SMTPD_RULE *rule;
     size_t  vlen;
 
     if (strlen(line) != vbuf_len(st->line)) {
@@ -1789,10 +1928,7 @@ static void smtpd_command(SMTPD_STATE *st)
         smtpd_error(st, "500 5.5.2 Error: bad syntax");
         return;
     }
-    for (cmd = smtpd_cmd_table; cmd->verb; cmd++)
-        if (strlen(cmd->verb) == vlen && strncasecmp(line, cmd->verb, vlen) == 0)
-            break;
-    if (cmd->verb == NULL) {
+    if ((cmd = smtpd_cmd_find(line, vlen)) == NULL) {
         smtpd_error(st, "500 5.5.2 Error: command not recognized");
         return;
     }
@@ -1807,7 +1943,14 @@ static void smtpd_command(SMTPD_STATE *st)
     /* trailing spaces are not part of the last argument */
     for (vlen = strlen(args); vlen > 0 && args[vlen - 1] == ' '; vlen--)
         args[vlen - 1] = 0;
-    cmd->action(st, args);
+    rule = smtpd_state_refusal(cmd, smtpd_when(st->in_mail, st->nrcpt, st->xforward_ok, args));
+    if (rule == NULL) {
+        cmd->action(st, args);
+        return;
+    }
+    smtpd_error(st, "%s%s", rule->reply, rule->add_verb ? cmd->verb : "");
+    if (cmd->flags & SMTPD_SYNC)
+        smtpd_data_sync(st);
 }
 
 /* smtpd_session - serve one SMTP session */
@@ -1835,7 +1978,7 @@ void smtpd_session(int rfd, int wfd, const SMTPD_PEER *peer, INSPECTOR *in,
     st->out = vbuf_alloc(SMTPD_REPLY_CAP);
     st->where = "CONNECT";
     st->loop = -1;
-    clock_gettime(CLOCK_MONOTONIC, &st->mail_time);
+    st->mail_time = clock_now();
     st->start = st->mail_time;
     st->xforward_ok = smtpd_xforward_authorized(rfd);
 
@@ -1882,4 +2025,32 @@ void smtpd_session(int rfd, int wfd, const SMTPD_PEER *peer, INSPECTOR *in,
     vbuf_free(st->out);
     netio_close(st->io);
     myfree(st);
+}
+
+
+/* smtpd_spawn_session - one session on stdin/stdout, as spawn(8) runs us */
+int     smtpd_spawn_session(void)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof(ss);
+    char    host[NI_MAXHOST] = "unknown", port[NI_MAXSERV] = "";
+    SMTPD_PEER peer;
+    INSPECTOR *in = NULL;
+    VBUF   *err = vbuf_alloc(4096);
+
+    if (getpeername(STDIN_FILENO, (struct sockaddr *)&ss, &sslen) == 0)
+        (void)getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host), port,
+                          sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+    peer.addr = host;
+    peer.port = port;
+    if (geteuid() == 0) {
+        msg_warn("postsift-filter must not run as root; set user= in the master.cf spawn entry");
+        vbuf_sprintf(err, "postsift-filter runs as root");
+    } else if ((in = inspector_open(err)) == NULL) {
+        msg_warn("%s", vbuf_str(err));
+    }
+    smtpd_session(STDIN_FILENO, STDOUT_FILENO, &peer, in, vbuf_str(err));
+    inspector_close(in);
+    vbuf_free(err);
+    return 0;
 }

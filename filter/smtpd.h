@@ -17,6 +17,7 @@
 #include <signal.h>
 
 #include "scan/inspect.h"
+#include "lib/vbuf.h"
 
 /* Set by the daemon's SIGTERM handler: finish the transaction in progress,
  * then answer 421 and close. */
@@ -40,6 +41,21 @@ typedef struct SMTPD_PEER {
  * pass nothing more. */
 void smtpd_session(int rfd, int wfd, const SMTPD_PEER *peer, INSPECTOR *in,
                    const char *open_err);
+
+/* smtpd_spawn_session - postsift-filter -m smtpd without -d: one
+ * session on stdin/stdout (spawn(8)), with the peer from getpeername()
+ * and a scanner of its own; refuses to serve as root (every message then
+ * gets error_action, the session itself runs). Returns the exit status,
+ * 0. */
+int     smtpd_spawn_session(void);
+
+/* smtpd_state_reply - what the command table answers verb (any case) in
+ * the state described, before the command's handler would run: 1 and
+ * the reply line (a 501, 503, 550 or 554) in reply, 0 when the command
+ * may run, -1 for an unknown verb. args: the command's arguments. Says
+ * what the session does, for tests. */
+int     smtpd_state_reply(const char *verb, int in_mail, int nrcpt, int xforward_ok,
+                          const char *args, VBUF *reply);
 
 /* smtpd_host_listed - addr (numeric IPv4 or IPv6; an IPv4-mapped IPv6
  * address counts as IPv4) matches an entry of list: numeric addresses

@@ -91,6 +91,7 @@ SEE ALSO
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/envelope.h"
 #include "lib/exitpolicy.h"
 #include "lib/msg.h"
 #include "lib/mymalloc.h"
@@ -138,37 +139,6 @@ static void option_error(int ch, char **argv)
         snprintf(text, sizeof(text), "unknown option (byte 0x%02X)", (unsigned)(optopt & 0xff));
     }
     usage(text);
-}
-
-/* set_xforward - -X attr=value into the envelope */
-static void set_xforward(SMTP_ENVELOPE *env, const char *arg)
-{
-    const char *eq = strchr(arg, '=');
-    const char *value = eq ? eq + 1 : "";
-    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-
-    if (eq == NULL)
-        usage("-X needs attr=value");
-    if (*value == 0)
-        return;
-#define IS(name) (len == strlen(name) && strncasecmp(arg, name, len) == 0)
-    if (IS("addr"))
-        env->xf_addr = value;
-    else if (IS("name"))
-        env->xf_name = value;
-    else if (IS("helo"))
-        env->xf_helo = value;
-    else if (IS("proto"))
-        env->xf_proto = value;
-    else if (IS("port"))
-        env->xf_port = value;
-    else if (IS("source"))
-        env->xf_source = value;
-    else if (IS("ident"))
-        env->xf_ident = value;
-    else
-        usage("-X: unknown attribute (use addr, name, helo, proto, port, source or ident)");
-#undef IS
 }
 
 /* release - send a quarantined message on, then remove it */
@@ -243,6 +213,53 @@ static int open_input(VBUF *err)
     return fd;
 }
 
+/* envelope_addresses - sender, recipients and -O values into env. An
+ * address too long to relay exactly as it came is a temporary failure:
+ * never the null sender, never a shortened address. */
+static void envelope_addresses(SMTP_ENVELOPE *env, const char *sender, char **rcpts, int nrcpt,
+                               const char **orcpts, int norcpt, VBUF *err)
+{
+    VBUF   *buf;
+    int     i;
+
+    env->nrcpt = nrcpt;
+    env->rcpt = mycalloc((size_t)nrcpt, sizeof(SMTP_RCPT));
+    buf = vbuf_alloc(REINJECT_ADDRESS_BUF);
+    if ((env->sender = reinject_address(sender, buf)) == NULL)
+        exit_with(EXIT_TEMPFAIL, "4.1.7", "postsift-reinject: sender address too long "
+                  "(%zu bytes, at most %d)", strlen(sender), SMTP_ADDRESS_MAX);
+    for (i = 0; i < nrcpt; i++) {
+        buf = vbuf_alloc(REINJECT_ADDRESS_BUF);
+        if ((env->rcpt[i].addr = reinject_address(rcpts[i], buf)) == NULL)
+            exit_with(EXIT_TEMPFAIL, "4.1.3", "postsift-reinject: recipient address too long "
+                      "(%zu bytes, at most %d)", strlen(rcpts[i]), SMTP_ADDRESS_MAX);
+        if (i < norcpt && envelope_orcpt_option(env, i, orcpts[i], err) < 0)
+            exit_with(EXIT_TEMPFAIL, "4.1.3", "postsift-reinject: %s", vbuf_str(err));
+    }
+}
+
+/* reinject_stdin - the message on stdin to env's recipients; log (the
+ * sender as -f gave it), exit */
+PS_NORETURN static void reinject_stdin(SMTP_ENVELOPE *env, const char *sender,
+                                       const char *queue_id, VBUF *err)
+{
+    REINJECT_RESULT res;
+    int     fd, status;
+
+    if ((fd = open_input(err)) < 0)
+        exit_with(EXIT_TEMPFAIL, "4.3.0", "%s", vbuf_str(err));
+    env->size = spool_size(fd);
+
+    reinject_result_init(&res);
+    status = reinject_message(var_reinject_target, env, "", 0, fd, 0,
+                              (int)var_reinject_timeout, &res);
+    msg_info("%s: from=<%s>, nrcpt=%d, size=%lld, status=%s, queued_as=%s, %s",
+             queue_id ? queue_id : "NOQUEUE", sender, env->nrcpt, env->size,
+             status == 0 ? "sent" : status == 69 ? "refused" : "deferred",
+             *vbuf_str(res.queue_id) ? vbuf_str(res.queue_id) : "-", vbuf_str(res.text));
+    exit_with(status, res.dsn, "%s", vbuf_str(res.text));
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -252,12 +269,10 @@ int main(int argc, char **argv)
     };
     PROG_OPTS po;
     SMTP_ENVELOPE env;
-    REINJECT_RESULT res;
     VBUF *err;
-    VBUF **addr_bufs;
     const char **orcpts = NULL;
     const char *sender = NULL, *release_id = NULL, *queue_id = NULL;
-    int ch, i, norcpt = 0, do_list = 0, fd, status;
+    int ch, norcpt = 0, do_list = 0;
 
     prog_hygiene();
     msg_init(argv[0], MSG_SYSLOG | (isatty(2) ? MSG_STDERR : 0));
@@ -285,7 +300,8 @@ int main(int argc, char **argv)
             msg_verbose++;
             break;
         case 'X':
-            set_xforward(&env, optarg);
+            if (envelope_xforward_option(&env, optarg, 0, err) < 0)
+                usage(vbuf_str(err));
             break;
         case 'O':
             orcpts = myrealloc(orcpts, (size_t)(norcpt + 1) * sizeof(char *));
@@ -311,40 +327,9 @@ int main(int argc, char **argv)
         usage("missing -f sender");
     if (optind >= argc)
         usage("missing recipients");
+    if (queue_id)
+        env.xf_ident = queue_id;
 
-    /* An address too long to relay exactly as it came is a temporary
-     * failure: never the null sender, never a shortened address. */
-    env.xf_ident = queue_id;
-    env.nrcpt = argc - optind;
-    env.rcpt = mycalloc((size_t)env.nrcpt, sizeof(SMTP_RCPT));
-    addr_bufs = mycalloc((size_t)env.nrcpt + 1, sizeof(VBUF *));
-    addr_bufs[env.nrcpt] = vbuf_alloc(REINJECT_ADDRESS_BUF);
-    if ((env.sender = reinject_address(sender, addr_bufs[env.nrcpt])) == NULL)
-        exit_with(EXIT_TEMPFAIL, "4.1.7", "postsift-reinject: sender address too long "
-                  "(%zu bytes, at most %d)", strlen(sender), SMTP_ADDRESS_MAX);
-    for (i = 0; i < env.nrcpt; i++) {
-        addr_bufs[i] = vbuf_alloc(REINJECT_ADDRESS_BUF);
-        if ((env.rcpt[i].addr = reinject_address(argv[optind + i], addr_bufs[i])) == NULL)
-            exit_with(EXIT_TEMPFAIL, "4.1.3", "postsift-reinject: recipient address too long "
-                      "(%zu bytes, at most %d)", strlen(argv[optind + i]), SMTP_ADDRESS_MAX);
-        if (i < norcpt && *orcpts[i]) {
-            if (strlen(orcpts[i]) > SMTP_ADDRESS_MAX)
-                exit_with(EXIT_TEMPFAIL, "4.1.3", "postsift-reinject: original recipient "
-                          "too long (%zu bytes, at most %d)", strlen(orcpts[i]),
-                          SMTP_ADDRESS_MAX);
-            env.rcpt[i].orcpt = orcpts[i];
-        }
-    }
-    if ((fd = open_input(err)) < 0)
-        exit_with(EXIT_TEMPFAIL, "4.3.0", "%s", vbuf_str(err));
-    env.size = spool_size(fd);
-
-    reinject_result_init(&res);
-    status = reinject_message(var_reinject_target, &env, "", 0, fd, 0,
-                              (int)var_reinject_timeout, &res);
-    msg_info("%s: from=<%s>, nrcpt=%d, size=%lld, status=%s, queued_as=%s, %s",
-             queue_id ? queue_id : "NOQUEUE", sender, env.nrcpt, env.size,
-             status == 0 ? "sent" : status == 69 ? "refused" : "deferred",
-             *vbuf_str(res.queue_id) ? vbuf_str(res.queue_id) : "-", vbuf_str(res.text));
-    exit_with(status, res.dsn, "%s", vbuf_str(res.text));
+    envelope_addresses(&env, sender, argv + optind, argc - optind, orcpts, norcpt, err);
+    reinject_stdin(&env, sender, queue_id, err);
 }

@@ -152,28 +152,6 @@ static const char *reply_desc(const SMTP_REPLY *r, VBUF *out)
     return vbuf_str(out);
 }
 
-/* option_xforward - -X attr=value into the envelope */
-static void option_xforward(SMTP_ENVELOPE *env, const char *arg)
-{
-    const char *eq = strchr(arg, '=');
-    size_t len;
-
-    if (eq == NULL)
-        msg_fatal("-X %s: expected attr=value", arg);
-    len = (size_t)(eq - arg);
-#define XF(name, field) \
-    if (len == strlen(name) && strncasecmp(arg, name, len) == 0) { env->field = eq + 1; return; }
-    XF("NAME", xf_name);
-    XF("ADDR", xf_addr);
-    XF("PORT", xf_port);
-    XF("PROTO", xf_proto);
-    XF("HELO", xf_helo);
-    XF("IDENT", xf_ident);
-    XF("SOURCE", xf_source);
-#undef XF
-    msg_fatal("-X %s: unknown attribute (NAME, ADDR, PORT, PROTO, HELO, IDENT, SOURCE)", arg);
-}
-
 /* read_stdin - all of standard input, for a source that can be read again */
 static VBUF *read_stdin(void)
 {
@@ -236,6 +214,7 @@ int main(int argc, char **argv)
     msg_init(argv[0], MSG_STDERR);
     memset(&env, 0, sizeof(env));
     env.sender = "";
+    why = vbuf_alloc(0);
 
     while ((ch = getopt(argc, argv, "vLaUt:H:f:r:N:O:R:E:B:X:n:s:")) != -1) {
         switch (ch) {
@@ -278,7 +257,8 @@ int main(int argc, char **argv)
         case 'O':
             if (env.nrcpt == 0)
                 msg_fatal("-O must follow the -r it applies to");
-            env.rcpt[env.nrcpt - 1].orcpt = optarg;
+            if (envelope_orcpt_option(&env, env.nrcpt - 1, optarg, why) < 0)
+                msg_fatal("-O: %s", vbuf_str(why));
             break;
         case 'R':
             if (strcasecmp(optarg, "FULL") != 0 && strcasecmp(optarg, "HDRS") != 0)
@@ -294,7 +274,8 @@ int main(int argc, char **argv)
             env.body = optarg;
             break;
         case 'X':
-            option_xforward(&env, optarg);
+            if (envelope_xforward_option(&env, optarg, ENVELOPE_EMPTY_UNAVAILABLE, why) < 0)
+                msg_fatal("%s", vbuf_str(why));
             break;
         case 'n':
             val = strtol(optarg, &end, 10);
@@ -334,7 +315,6 @@ int main(int argc, char **argv)
     }
 
     smtpcli_set_trace(trace, NULL);
-    why = vbuf_alloc(0);
     tmp = vbuf_alloc(0);
     qid = vbuf_alloc(0);
     line = vbuf_alloc(0);

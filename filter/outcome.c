@@ -1,0 +1,152 @@
+/*
+ * outcome - what a decision means for a front end (see outcome.h)
+ */
+#include <string.h>
+
+#include "filter/outcome.h"
+#include "lib/exitpolicy.h"
+#include "lib/printable.h"
+
+#define OUTCOME_DETAIL_MAX 300          /* details in SMTP replies */
+
+ /*
+  * One row per action. The texts differ by mode: an SMTP reply reads
+  * "554 5.7.1 Error: message content rejected: VERDICT: DETAIL", pipe(8)
+  * shows "5.7.1 message content rejected: VERDICT: DETAIL". A deferral
+  * for a scanning error is 4.3.0 rather than 4.7.1 (not a policy).
+  */
+typedef struct OUTCOME_ROW {
+    OUTCOME_DO todo;
+    int     code;
+    const char *dsn;
+    int     exit_status;
+    const char *status[OUTCOME_MODE_COUNT];
+    const char *why;
+    const char *text[OUTCOME_MODE_COUNT];      /* before ": VERDICT: DETAIL" */
+} OUTCOME_ROW;
+
+static const OUTCOME_ROW outcome_table[ACTION_COUNT] = {
+    [ACTION_PASS] = {OUTCOME_RELAY, 0, NULL, EXIT_DONE, {"sent", "sent"}, NULL, {NULL, NULL}},
+    [ACTION_TAG] = {OUTCOME_RELAY, 0, NULL, EXIT_DONE, {"sent", "sent"}, NULL, {NULL, NULL}},
+    [ACTION_REJECT] = {OUTCOME_REFUSE, 554, "5.7.1", EXIT_REFUSED, {"bounced", "rejected"},
+        "rejected by policy",
+    {"message content rejected", "Error: message content rejected"}},
+    [ACTION_DISCARD] = {OUTCOME_DROP, 250, "2.0.0", EXIT_DONE, {"discarded", "discarded"},
+        "dropped by policy", {"discarded", "Ok: discarded"}},
+    [ACTION_QUARANTINE] = {OUTCOME_QUARANTINE, 250, "2.0.0", EXIT_DONE,
+        {"quarantined", "quarantined"}, NULL, {"quarantined as", "Ok: quarantined as"}},
+    [ACTION_DEFER] = {OUTCOME_DEFER, 451, "4.7.1", EXIT_TEMPFAIL, {"deferred", "deferred"},
+        "deferred by policy", {"postsift-filter", "Error: message deferred"}},
+};
+
+/* outcome_init - an empty outcome */
+void outcome_init(OUTCOME *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->text = vbuf_alloc(8192);
+    o->why = vbuf_alloc(8192);
+    o->queued_as = vbuf_alloc(256);
+}
+
+/* outcome_free - release what outcome_init allocated */
+void outcome_free(OUTCOME *o)
+{
+    vbuf_free(o->text);
+    vbuf_free(o->why);
+    vbuf_free(o->queued_as);
+}
+
+/* outcome_row - the row of an action; anything unknown defers */
+static const OUTCOME_ROW *outcome_row(ACTION action)
+{
+    return (unsigned)action < ACTION_COUNT ? &outcome_table[action]
+        : &outcome_table[ACTION_DEFER];
+}
+
+/* outcome_detail_append - ": VERDICT: DETAIL"; in an SMTP reply the
+ * detail is printable ASCII and at most OUTCOME_DETAIL_MAX bytes */
+static void outcome_detail_append(VBUF *text, OUTCOME_MODE mode, const DECISION *d)
+{
+    char    detail[OUTCOME_DETAIL_MAX + 1];
+    const char *shown = vbuf_str(d->detail);
+
+    if (mode == OUTCOME_SMTPD)
+        shown = printable_copy(detail, sizeof(detail), shown, OUTCOME_DETAIL_MAX,
+                               PRINTABLE_ASCII);
+    vbuf_sprintf_append(text, ": %s: %s", verdict_names[d->verdict], shown);
+}
+
+/* outcome_for - what decision d means in mode */
+void outcome_for(OUTCOME *o, OUTCOME_MODE mode, const DECISION *d)
+{
+    const OUTCOME_ROW *row = outcome_row(d->action);
+
+    o->todo = row->todo;
+    o->code = row->code;
+    o->dsn = row->dsn;
+    o->exit_status = row->exit_status;
+    o->status = row->status[mode];
+    vbuf_reset(o->text);
+    vbuf_reset(o->why);
+    vbuf_reset(o->queued_as);
+    if (row->why)
+        vbuf_strcpy(o->why, row->why);
+    if (row->todo == OUTCOME_DEFER && d->verdict == VERDICT_ERROR)
+        o->dsn = "4.3.0";
+    if (row->todo == OUTCOME_RELAY || row->todo == OUTCOME_QUARANTINE)
+        return;
+    vbuf_strcpy(o->text, row->text[mode]);
+    outcome_detail_append(o->text, mode, d);
+}
+
+/* outcome_stored - a quarantine done, or failed */
+void outcome_stored(OUTCOME *o, OUTCOME_MODE mode, const DECISION *d, const char *id,
+                    const char *err)
+{
+    const OUTCOME_ROW *row = &outcome_table[ACTION_QUARANTINE];
+
+    vbuf_reset(o->text);
+    vbuf_reset(o->why);
+    vbuf_reset(o->queued_as);
+    if (id == NULL) {
+        /* a failure of ours: try again later */
+        o->todo = OUTCOME_DEFER;
+        o->code = 451;
+        o->dsn = "4.3.0";
+        o->exit_status = EXIT_TEMPFAIL;
+        o->status = "deferred";
+        if (mode == OUTCOME_SMTPD) {
+            vbuf_strcpy(o->text, "Error: quarantine failed, try again later");
+            vbuf_sprintf(o->why, "quarantine failed: %s", err);
+        } else {
+            vbuf_sprintf(o->text, "quarantine failed: %s", err);
+            vbuf_strcpy(o->why, err);
+        }
+        return;
+    }
+    o->todo = OUTCOME_QUARANTINE;
+    o->code = row->code;
+    o->dsn = row->dsn;
+    o->exit_status = row->exit_status;
+    o->status = row->status[mode];
+    vbuf_strcpy(o->queued_as, id);
+    vbuf_strcpy(o->why, id);
+    vbuf_sprintf(o->text, "%s %s", row->text[mode], id);
+    outcome_detail_append(o->text, mode, d);
+}
+
+/* outcome_relay_status - sent, bounced/rejected or deferred */
+const char *outcome_relay_status(OUTCOME_MODE mode, int result)
+{
+    if (mode == OUTCOME_PIPE)
+        return result == EXIT_DONE ? "sent" : result == EXIT_REFUSED ? "bounced" : "deferred";
+    return result / 100 == 2 ? "sent" : result / 100 == 5 ? "rejected" : "deferred";
+}
+
+/* outcome_keeps_message - the message bytes are needed */
+int outcome_keeps_message(ACTION action)
+{
+    OUTCOME_DO todo = outcome_row(action)->todo;
+
+    return todo == OUTCOME_RELAY || todo == OUTCOME_QUARANTINE;
+}
