@@ -21,7 +21,7 @@ pf_new a
 sink_start
 pf_start
 check "instance a runs" pf_running a
-check "postfix check is clean" test -z "$(postfix -c "$PF_CONF" check 2>&1)"
+check "postfix check is clean" clean_check
 
 # A plain message: envelope and body arrive intact.
 mk_msg "$PF_DIR/plain.eml"

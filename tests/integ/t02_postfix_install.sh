@@ -62,7 +62,7 @@ check "pipe argv has the reinject port" eval "pfc -M postsift/unix | grep -qF --
 check "reinjection smtpd added" eval "pfc -M 127.0.0.1:$PF_REINJECT_PORT/inet | grep -q 'smtpd -o content_filter= -o receive_override_options=no_unknown_recipient_checks,no_header_body_checks,no_milters'"
 check "content_filter on the listening smtpd" test "$(pfc -Ph "$PF_SMTP_PORT/inet/content_filter" 2>/dev/null)" = postsift:dummy
 check "main.cf content_filter untouched" test -z "$(pfc -nh content_filter 2>/dev/null)"
-check "postfix check clean after install" test -z "$(postfix -c "$PF_CONF" check 2>&1)"
+check "postfix check clean after install" clean_check
 check "install twice refused" pp_rc 1 install simple -c "$PF_CONF" -u "$FILTER_USER" -p "$conf" -b "$fake"
 check "refusal says why" grep -q "already installed" "$PF_DIR/pp.out"
 
@@ -152,6 +152,6 @@ check "bad input changed nothing" same_conf "$PF_DIR/before3.snap"
 check "bad input left no saved state" test ! -e "$PF_CONF/postsift-postfix.saved"
 pfc -X postsift_destination_recipient_limit 2>/dev/null
 pfc -PX "$PF_SMTP_PORT/inet/content_filter"
-check "postfix check clean at the end" test -z "$(postfix -c "$PF_CONF" check 2>&1)"
+check "postfix check clean at the end" clean_check
 
 finish
