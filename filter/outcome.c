@@ -93,6 +93,11 @@ void outcome_for(OUTCOME *o, OUTCOME_MODE mode, const DECISION *d)
         vbuf_strcpy(o->why, row->why);
     if (row->todo == OUTCOME_DEFER && d->verdict == VERDICT_ERROR)
         o->dsn = "4.3.0";
+    if (row->todo == OUTCOME_REFUSE && d->verdict == VERDICT_REJECTED) {
+        /* a command scanner's own 5xx code, or 554 5.7.1 */
+        o->code = d->reject_code;
+        o->dsn = d->reject_dsn;
+    }
     if (row->todo == OUTCOME_RELAY || row->todo == OUTCOME_QUARANTINE)
         return;
     vbuf_strcpy(o->text, row->text[mode]);

@@ -251,11 +251,12 @@ void    pipe_mode(const PIPE_ARGS *pa)
     decision_init(&d);
     if (!oversize && (in = inspector_open(err)) == NULL)
         msg_warn("%s", vbuf_str(err));
-    decide_message(in, vbuf_str(err), fd, oversize, &d);
+    decide_message_env(in, vbuf_str(err), fd, oversize, &env, &d);
     if (d.verdict == VERDICT_ERROR)
         msg_warn("%s: %s", pipe_queue_id(pa), vbuf_str(d.detail));
 
-    env.body = eightbit ? "8BITMIME" : NULL;
-    env.size = size + (long long)vbuf_len(d.prefix);
+    /* a command scanner's replacement is not read for 8-bit bytes */
+    env.body = eightbit || d.replaced ? "8BITMIME" : NULL;
+    env.size = (d.replaced ? d.replaced_size : size) + (long long)vbuf_len(d.prefix);
     pipe_act(pa, &env, &d, fd, size);
 }

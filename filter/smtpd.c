@@ -1076,12 +1076,16 @@ static void smtpd_quarantine(SMTPD_STATE *st, const DECISION *d, int fd, OUTCOME
 static void smtpd_act(SMTPD_STATE *st, int fd, long long size, int oversize)
 {
     const char *qid = smtpd_queue_id(st);
+    SMTP_ENVELOPE env;
     DECISION d;
     OUTCOME o;
 
     decision_init(&d);
     outcome_init(&o);
-    decide_message(st->in, st->open_err, fd, oversize, &d);
+    /* a command scanner gets the envelope */
+    smtpd_envelope(st, st->sender, &st->mail, &env);
+    decide_message_env(st->in, st->open_err, fd, oversize, &env, &d);
+    myfree(env.rcpt);
     if (d.verdict == VERDICT_ERROR)
         msg_warn("%s: %s", qid ? qid : "NOQUEUE", vbuf_str(d.detail));
     outcome_for(&o, OUTCOME_SMTPD, &d);

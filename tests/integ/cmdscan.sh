@@ -15,7 +15,7 @@ if grep -qF CMDSCAN-SLOW "$EMAIL"; then
 fi
 if grep -qiF -- "$word" "$EMAIL"; then
 	echo "checked $RECIPIENTCOUNT recipient(s)" >&2
-	echo "550 5.7.1 message contains the word $word" >&2
+	echo "550 5.7.0 message contains the word $word" >&2
 	exit 1
 fi
 exit 0

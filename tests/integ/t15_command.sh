@@ -85,13 +85,13 @@ check "pipe word: a DSN reaches the sender" sink_wait 1 30
 check "pipe word: queue empty" wait_queue_empty 20
 sleep 1
 dsn=$(dsn_for wsender@example.com)
-check "pipe word: DSN status 5.7.1" grep -q '^Status: 5\.7\.1' "${dsn:-/dev/null}"
+check "pipe word: DSN status 5.7.0, the command's own" grep -q '^Status: 5\.7\.0' "${dsn:-/dev/null}"
 check "pipe word: the DSN gives the command's reason" \
 	unfolded_grep "message contains the word $WORD" "${dsn:-/dev/null}"
 check "pipe word: never delivered to the recipient" eval "! delivered_to wrcpt@example.net"
 check "pipe word: log line" grep -q "verdict=rejected, action=reject, detail=\"message contains the word $WORD (command cmdscan.sh)\"" "$PS_LOG"
 check "pipe word: pipe bounced it (exit 69) with the reason" \
-	pf_log_wait "to=<wrcpt@example.net>, relay=postsift, .*dsn=5\.7\.1, status=bounced \(message content rejected: rejected: message contains the word $WORD" 5
+	pf_log_wait "to=<wrcpt@example.net>, relay=postsift, .*dsn=5\.7\.0, status=bounced \(message content rejected: rejected: message contains the word $WORD" 5
 sink_clear
 
 mk_with "$TESTROOT/err.eml" "command failure" "CMDSCAN-ERROR"
@@ -134,8 +134,8 @@ dsn=$(dsn_for wsender@example.com)
 check "daemon word: the DSN gives the reason" \
 	unfolded_grep "message contains the word $WORD" "${dsn:-/dev/null}"
 check "daemon word: never delivered to the recipient" eval "! delivered_to wrcpt@example.net"
-check "daemon word: the scan transport got 5xx 5.7.1 with the reason at end of data" \
-	pf_log_wait "to=<wrcpt@example.net>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:$FPORT, .*status=bounced .*said: 5[0-9][0-9] 5\.7\.1 .*message contains the word $WORD" 5
+check "daemon word: the scan transport got the command's 550 5.7.0 with the reason at end of data" \
+	pf_log_wait "to=<wrcpt@example.net>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:$FPORT, .*status=bounced .*said: 550 5\.7\.0 .*message contains the word $WORD" 5
 wait_queue_empty 20
 sink_clear
 
@@ -143,7 +143,7 @@ sink_clear
 swaks -n -s 127.0.0.1 -p "$FPORT" -h client.postsift.test -f direct@example.com \
 	-t rcpt@example.net --data "@$TESTROOT/word.eml" > "$PF_DIR/direct.log" 2>&1
 check "daemon direct: refused at end of data with the reason" \
-	grep -qE "<\*\* +5[0-9][0-9] 5\.7\.1 .*message contains the word $WORD" "$PF_DIR/direct.log"
+	grep -qE "<\*\* +550 5\.7\.0 .*message contains the word $WORD" "$PF_DIR/direct.log"
 check "daemon direct: nothing delivered" eval "sleep 1; [ \"\$(sink_count)\" -eq 0 ]"
 
 mk_with "$TESTROOT/slow.eml" "slow command" "CMDSCAN-SLOW"

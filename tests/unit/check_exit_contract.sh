@@ -66,7 +66,7 @@ r="$reinject -c $conf"
     expect 75 "$dsn.*-c" "filter: -c without its value" "$filter" -m pipe -f s@x -c
     expect 75 "$dsn" "filter: -m without its value" "$filter" -m
     expect 75 "$dsn" "filter: -X without =" $f -X addr -f s@x -- r@y
-    expect 75 "$dsn" "filter: -X unknown attribute" $f -X port=25 -f s@x -- r@y
+    expect 75 "$dsn.*unknown attribute" "filter: -X unknown attribute" $f -X bogus=1 -f s@x -- r@y
     expect 75 "$dsn" "filter: no -m" "$filter" -c "$conf" -f s@x -- r@y
     expect 75 "$dsn" "filter: unknown mode" "$filter" -m bogus -c "$conf" -f s@x -- r@y
     expect 75 "$dsn" "filter: -d without smtpd" $f -d -f s@x -- r@y
