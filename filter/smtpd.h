@@ -1,5 +1,5 @@
 /*
- * smtpd - postsift-filter's SMTP server side (DESIGN §4)
+ * smtpd - postsift-filter's SMTP server side (docs/DESIGN.md, smtpd mode)
  *
  * One session engine, three ways to run it: under spawn(8) on
  * stdin/stdout, in a worker of the daemon on an accepted socket, and as a
