@@ -5,8 +5,9 @@
  * an anonymous spool file (all of stdin is read, whatever happens),
  * decide_message(), then carry the outcome out (outcome.h): reinject,
  * drop, quarantine, refuse or defer, with one log line and exactly one
- * of the exit statuses 0, 69 and 75 (docs/DESIGN.md, Contracts). pipe_deadline is an
- * alarm whose handler writes the 4.4.7 line and exits 75.
+ * of the exit statuses 0, 69 and 75 (docs/DESIGN.md, Contracts).
+ * pipe_deadline is an alarm whose handler writes the 4.4.7 line and
+ * exits 75.
  */
 #ifndef POSTSIFT_PIPE_H
 #define POSTSIFT_PIPE_H
