@@ -193,30 +193,75 @@ static int worst_rcpt_status(const SMTP_RESULT *res, const SMTP_ENVELOPE *env,
     return status;
 }
 
-/* main - parse, connect, send, report */
-int main(int argc, char **argv)
-{
-    SMTPCLI_OPTS opts = {.helo = NULL, .timeout = 300, .deadline = 0, .lmtp = 0};
+/* CLI_ARGS - what the command line asks for */
+typedef struct CLI_ARGS {
+    SMTPCLI_OPTS opts;
     SMTP_ENVELOPE env;
-    SMTP_FD_SOURCE src;
-    SMTP_RESULT res;
-    SMTP_REPLY reply;
-    SMTPCLI *cli;
-    VBUF *why, *tmp, *qid, *line, *stdin_msg = NULL;
-    const char *target = NULL, *path;
-    struct timespec t0, t1;
-    struct stat st;
-    int ch, aon = 0, count = 1, nsent = 0, status = EXIT_DONE, fd = -1, i, rc = 0;
-    long val;
-    char *end;
+    const char *target;     /* -s */
+    const char *path;       /* FILE or - */
+    int         aon;        /* -a: all or nothing */
+    int         count;      /* -n: messages per session */
+} CLI_ARGS;
 
-    prog_hygiene();
-    msg_init(argv[0], MSG_STDERR);
-    memset(&env, 0, sizeof(env));
-    env.sender = "";
-    why = vbuf_alloc(0);
+/* envelope_option - one envelope option into env; 0 when ch is not one */
+static int envelope_option(SMTP_ENVELOPE *env, int ch, char *arg, VBUF *why)
+{
+    switch (ch) {
+    case 'U':
+        env->smtputf8 = 1;
+        break;
+    case 'f':
+        env->sender = arg;
+        break;
+    case 'r':
+        env->rcpt = myrealloc(env->rcpt, (size_t)(env->nrcpt + 1) * sizeof(SMTP_RCPT));
+        memset(&env->rcpt[env->nrcpt], 0, sizeof(SMTP_RCPT));
+        env->rcpt[env->nrcpt++].addr = arg;
+        break;
+    case 'N':
+        if (env->nrcpt == 0)
+            msg_fatal("-N must follow the -r it applies to");
+        env->rcpt[env->nrcpt - 1].notify = arg;
+        break;
+    case 'O':
+        if (env->nrcpt == 0)
+            msg_fatal("-O must follow the -r it applies to");
+        if (envelope_orcpt_option(env, env->nrcpt - 1, arg, why) < 0)
+            msg_fatal("-O: %s", vbuf_str(why));
+        break;
+    case 'R':
+        if (strcasecmp(arg, "FULL") != 0 && strcasecmp(arg, "HDRS") != 0)
+            msg_fatal("-R %s: expected FULL or HDRS", arg);
+        env->ret = arg;
+        break;
+    case 'E':
+        env->envid = arg;
+        break;
+    case 'B':
+        if (strcasecmp(arg, "7BIT") != 0 && strcasecmp(arg, "8BITMIME") != 0)
+            msg_fatal("-B %s: expected 7BIT or 8BITMIME", arg);
+        env->body = arg;
+        break;
+    case 'X':
+        if (envelope_xforward_option(env, arg, ENVELOPE_EMPTY_UNAVAILABLE, why) < 0)
+            msg_fatal("%s", vbuf_str(why));
+        break;
+    default:
+        return 0;
+    }
+    return 1;
+}
+
+/* parse_args - the command line into args, or usage() */
+static void parse_args(CLI_ARGS *args, int argc, char **argv, VBUF *why)
+{
+    int     ch;
+    long    val;
+    char   *end;
 
     while ((ch = getopt(argc, argv, "vLaUt:H:f:r:N:O:R:E:B:X:n:s:")) != -1) {
+        if (envelope_option(&args->env, ch, optarg, why))
+            continue;
         switch (ch) {
         case 'v':
             verbose++;
@@ -224,152 +269,167 @@ int main(int argc, char **argv)
                 msg_verbose++;
             break;
         case 'L':
-            opts.lmtp = 1;
+            args->opts.lmtp = 1;
             break;
         case 'a':
-            aon = 1;
-            break;
-        case 'U':
-            env.smtputf8 = 1;
+            args->aon = 1;
             break;
         case 't':
             val = strtol(optarg, &end, 10);
             if (*optarg == 0 || *end || val < 1 || val > 86400)
                 msg_fatal("-t %s: expected seconds from 1 to 86400", optarg);
-            opts.timeout = (int)val;
+            args->opts.timeout = (int)val;
             break;
         case 'H':
-            opts.helo = optarg;
-            break;
-        case 'f':
-            env.sender = optarg;
-            break;
-        case 'r':
-            env.rcpt = myrealloc(env.rcpt, (size_t)(env.nrcpt + 1) * sizeof(SMTP_RCPT));
-            memset(&env.rcpt[env.nrcpt], 0, sizeof(SMTP_RCPT));
-            env.rcpt[env.nrcpt++].addr = optarg;
-            break;
-        case 'N':
-            if (env.nrcpt == 0)
-                msg_fatal("-N must follow the -r it applies to");
-            env.rcpt[env.nrcpt - 1].notify = optarg;
-            break;
-        case 'O':
-            if (env.nrcpt == 0)
-                msg_fatal("-O must follow the -r it applies to");
-            if (envelope_orcpt_option(&env, env.nrcpt - 1, optarg, why) < 0)
-                msg_fatal("-O: %s", vbuf_str(why));
-            break;
-        case 'R':
-            if (strcasecmp(optarg, "FULL") != 0 && strcasecmp(optarg, "HDRS") != 0)
-                msg_fatal("-R %s: expected FULL or HDRS", optarg);
-            env.ret = optarg;
-            break;
-        case 'E':
-            env.envid = optarg;
-            break;
-        case 'B':
-            if (strcasecmp(optarg, "7BIT") != 0 && strcasecmp(optarg, "8BITMIME") != 0)
-                msg_fatal("-B %s: expected 7BIT or 8BITMIME", optarg);
-            env.body = optarg;
-            break;
-        case 'X':
-            if (envelope_xforward_option(&env, optarg, ENVELOPE_EMPTY_UNAVAILABLE, why) < 0)
-                msg_fatal("%s", vbuf_str(why));
+            args->opts.helo = optarg;
             break;
         case 'n':
             val = strtol(optarg, &end, 10);
             if (*optarg == 0 || *end || val < 1 || val > 10000000)
                 msg_fatal("-n %s: expected a count from 1 to 10000000", optarg);
-            count = (int)val;
+            args->count = (int)val;
             break;
         case 's':
-            target = optarg;
+            args->target = optarg;
             break;
         default:
             usage();
         }
     }
-    if (target == NULL || env.nrcpt == 0 || argc - optind != 1)
+    if (args->target == NULL || args->env.nrcpt == 0 || argc - optind != 1)
         usage();
-    path = argv[optind];
-    setvbuf(stdout, NULL, _IOLBF, 0);
+    args->path = argv[optind];
+}
 
-    /* The message: a file read with pread, so it can be sent again. */
-    memset(&src, 0, sizeof(src));
+/* open_message - the message as a source that can be read again: a file
+ * read with pread, or standard input kept in memory (returned) */
+static VBUF *open_message(const char *path, SMTP_ENVELOPE *env, SMTP_FD_SOURCE *src, int *fd)
+{
+    VBUF   *stdin_msg;
+    struct stat st;
+
+    memset(src, 0, sizeof(*src));
     if (strcmp(path, "-") == 0 && !(fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))) {
         stdin_msg = read_stdin();
-        src.prefix = vbuf_str(stdin_msg);
-        src.prefix_len = vbuf_len(stdin_msg);
-        src.fd = -1;
-        env.size = (long long)vbuf_len(stdin_msg);
-    } else {
-        if (strcmp(path, "-") == 0)
-            fd = STDIN_FILENO;
-        else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-            msg_fatal("open %s: %s", path, strerror(errno));
-        if (fstat(fd, &st) < 0)
-            msg_fatal("fstat %s: %s", path, strerror(errno));
-        src.fd = fd;
-        env.size = (long long)st.st_size;
+        src->prefix = vbuf_str(stdin_msg);
+        src->prefix_len = vbuf_len(stdin_msg);
+        src->fd = -1;
+        env->size = (long long)vbuf_len(stdin_msg);
+        return stdin_msg;
     }
+    if (strcmp(path, "-") == 0)
+        *fd = STDIN_FILENO;
+    else if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        msg_fatal("open %s: %s", path, strerror(errno));
+    if (fstat(*fd, &st) < 0)
+        msg_fatal("fstat %s: %s", path, strerror(errno));
+    src->fd = *fd;
+    env->size = (long long)st.st_size;
+    return NULL;
+}
+
+/* send_all - the message count times, stopping at the first failure;
+ * the result of the last smtpcli_send() */
+static int send_all(SMTPCLI *cli, const CLI_ARGS *args, SMTP_FD_SOURCE *src,
+                    SMTP_RESULT *res, int *nsent)
+{
+    int     i, rc = 0;
+
+    for (i = 0; i < args->count; i++) {
+        src->prefix_off = 0;
+        src->off = 0;
+        rc = smtpcli_send(cli, &args->env, args->aon, smtp_fd_source_read, src, res);
+        if (rc == 0)
+            (*nsent)++;
+        if (rc < 0 || res->naccepted < res->nrcpt)
+            break;
+    }
+    return rc;
+}
+
+/* summarize - the summary line of the last message sent; the exit status */
+static int summarize(VBUF *line, int rc, const SMTP_RESULT *res,
+                     const SMTP_ENVELOPE *env, VBUF *why, VBUF *tmp)
+{
+    VBUF   *qid = vbuf_alloc(0);
+    int     status;
+
+    vbuf_reset(line);
+    if (rc == 0) {
+        status = worst_rcpt_status(res, env, why, tmp);
+        if (*smtp_queue_id(&res->data, qid))
+            vbuf_sprintf(line, "queued as %s", vbuf_str(qid));
+        else
+            vbuf_sprintf(line, "accepted: %s", reply_desc(&res->data, tmp));
+        if (status != EXIT_DONE)
+            vbuf_sprintf_append(line, " for %d of %d recipients; refused %s",
+                                res->naccepted, res->nrcpt, vbuf_str(why));
+    } else if (res->mail.code / 100 != 2) {
+        status = exit_status_for_code(res->mail.code);
+        vbuf_sprintf(line, "failed: MAIL FROM:<%s>: %s", env->sender, reply_desc(&res->mail, tmp));
+    } else if (res->naccepted < res->nrcpt) {
+        status = worst_rcpt_status(res, env, why, tmp);
+        if (res->naccepted > 0)
+            status = EXIT_TEMPFAIL;     /* some were accepted: never a bounce */
+        vbuf_sprintf(line, "failed: %s%s", res->naccepted > 0 ?
+                     "nothing sent, recipient refused: " : "every recipient refused: ",
+                     vbuf_str(why));
+    } else {
+        status = exit_status_for_code(res->data.code);
+        if (status == EXIT_DONE)
+            status = EXIT_TEMPFAIL;
+        vbuf_sprintf(line, "failed: %s", reply_desc(&res->data, tmp));
+    }
+    vbuf_free(qid);
+    return status;
+}
+
+/* append_rate - with -n: how many were sent, and how fast */
+static void append_rate(VBUF *line, int nsent, int count, struct timespec t0, struct timespec t1)
+{
+    double  secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+
+    vbuf_sprintf_append(line, " (%d of %d messages sent in %.3f s, %.1f msg/s)",
+                        nsent, count, secs, secs > 0 ? nsent / secs : 0.0);
+}
+
+/* main - parse, connect, send, report */
+int main(int argc, char **argv)
+{
+    CLI_ARGS args = {.opts = {.helo = NULL, .timeout = 300, .deadline = 0, .lmtp = 0},
+                     .count = 1};
+    SMTP_FD_SOURCE src;
+    SMTP_RESULT res;
+    SMTP_REPLY reply;
+    SMTPCLI *cli;
+    VBUF   *why, *tmp, *line, *stdin_msg;
+    struct timespec t0, t1;
+    int     nsent = 0, status, fd = -1, rc;
+
+    prog_hygiene();
+    msg_init(argv[0], MSG_STDERR);
+    args.env.sender = "";
+    why = vbuf_alloc(0);
+    parse_args(&args, argc, argv, why);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    stdin_msg = open_message(args.path, &args.env, &src, &fd);
 
     smtpcli_set_trace(trace, NULL);
     tmp = vbuf_alloc(0);
-    qid = vbuf_alloc(0);
     line = vbuf_alloc(0);
     smtp_reply_init(&reply);
     smtp_result_init(&res);
 
     t0 = clock_now();
-    if ((cli = smtpcli_open(target, &opts, &reply)) == NULL) {
+    if ((cli = smtpcli_open(args.target, &args.opts, &reply)) == NULL) {
         printf("failed: %s\n", reply_desc(&reply, tmp));
         exit(exit_status_for_code(reply.code));
     }
-    for (i = 0; i < count; i++) {
-        src.prefix_off = 0;
-        src.off = 0;
-        rc = smtpcli_send(cli, &env, aon, smtp_fd_source_read, &src, &res);
-        if (rc == 0)
-            nsent++;
-        if (rc < 0 || res.naccepted < res.nrcpt)
-            break;
-    }
+    rc = send_all(cli, &args, &src, &res, &nsent);
     t1 = clock_now();
-
-    /* The summary, one line: what happened to the last message sent. */
-    vbuf_reset(line);
-    if (rc == 0) {
-        status = worst_rcpt_status(&res, &env, why, tmp);
-        if (*smtp_queue_id(&res.data, qid))
-            vbuf_sprintf(line, "queued as %s", vbuf_str(qid));
-        else
-            vbuf_sprintf(line, "accepted: %s", reply_desc(&res.data, tmp));
-        if (status != EXIT_DONE)
-            vbuf_sprintf_append(line, " for %d of %d recipients; refused %s",
-                                res.naccepted, res.nrcpt, vbuf_str(why));
-    } else if (res.mail.code / 100 != 2) {
-        status = exit_status_for_code(res.mail.code);
-        vbuf_sprintf(line, "failed: MAIL FROM:<%s>: %s", env.sender, reply_desc(&res.mail, tmp));
-    } else if (res.naccepted < res.nrcpt) {
-        status = worst_rcpt_status(&res, &env, why, tmp);
-        if (res.naccepted > 0)
-            status = EXIT_TEMPFAIL;     /* some were accepted: never a bounce */
-        vbuf_sprintf(line, "failed: %s%s", res.naccepted > 0 ?
-                     "nothing sent, recipient refused: " : "every recipient refused: ",
-                     vbuf_str(why));
-    } else {
-        status = exit_status_for_code(res.data.code);
-        if (status == EXIT_DONE)
-            status = EXIT_TEMPFAIL;
-        vbuf_sprintf(line, "failed: %s", reply_desc(&res.data, tmp));
-    }
-    if (count > 1) {
-        double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-
-        vbuf_sprintf_append(line, " (%d of %d messages sent in %.3f s, %.1f msg/s)",
-                            nsent, count, secs, secs > 0 ? nsent / secs : 0.0);
-    }
+    status = summarize(line, rc, &res, &args.env, why, tmp);
+    if (args.count > 1)
+        append_rate(line, nsent, args.count, t0, t1);
     smtpcli_quit(cli);
     printf("%s\n", vbuf_str(line));
 
@@ -377,10 +437,9 @@ int main(int argc, char **argv)
     smtp_reply_free(&reply);
     vbuf_free(why);
     vbuf_free(tmp);
-    vbuf_free(qid);
     vbuf_free(line);
     vbuf_free(stdin_msg);
-    myfree(env.rcpt);
+    myfree(args.env.rcpt);
     if (fd > STDIN_FILENO)
         close(fd);
     exit(status);

@@ -759,15 +759,11 @@ static int smtpcli_unsent(SMTP_RESULT *res, const char *why)
     return -1;
 }
 
-/* smtpcli_send - one whole transaction: XFORWARD, MAIL, RCPT..., DATA */
-int smtpcli_send(SMTPCLI *cli, const SMTP_ENVELOPE *env, int all_or_nothing,
-                 SMTP_DATA_READ src, void *ctx, SMTP_RESULT *res)
+/* smtpcli_result_reset - a fresh result: empty replies for every recipient */
+static void smtpcli_result_reset(SMTP_RESULT *res, const SMTP_ENVELOPE *env)
 {
-    int     pend[SMTP_PIPE_BATCH + 1];
-    int     npend = 0, i, batch, code, refused = 0;
-    SMTP_REPLY tmp;
+    int     i;
 
-    /* a fresh result: replies for every recipient */
     for (i = 0; i < res->nrcpt; i++)
         smtp_reply_free(&res->rcpt[i]);
     myfree(res->rcpt);
@@ -786,6 +782,17 @@ int smtpcli_send(SMTPCLI *cli, const SMTP_ENVELOPE *env, int all_or_nothing,
     res->naccepted = 0;
     res->sent = 0;
     res->xforward_failed = 0;
+}
+
+/* smtpcli_send - one whole transaction: XFORWARD, MAIL, RCPT..., DATA */
+int smtpcli_send(SMTPCLI *cli, const SMTP_ENVELOPE *env, int all_or_nothing,
+                 SMTP_DATA_READ src, void *ctx, SMTP_RESULT *res)
+{
+    int     pend[SMTP_PIPE_BATCH + 1];
+    int     npend = 0, i, batch, code, refused = 0;
+    SMTP_REPLY tmp;
+
+    smtpcli_result_reset(res, env);
     cli->naccepted = 0;
 
     if (smtpcli_check_dead(cli, &res->mail))
