@@ -28,8 +28,8 @@ typedef struct AVBACKEND {
     int     (*scan_message)(void *h, int fd, const SMTP_ENVELOPE *env,
                             AVSCAN_REPLY *reply, VBUF *err);
     const char *(*version)(void *h);
-    unsigned long (*signatures)(const void *h);
-    int     (*changed)(void *h);
+    unsigned long (*signatures)(const void *h);   /* NULL: none known */
+    int     (*changed)(void *h);                   /* NULL: never reloads */
     void    (*close)(void *h);
 } AVBACKEND;
 

@@ -406,21 +406,7 @@ static const char *avclamd_version(void *h)
     return ((AVCLAMD *) h)->version;
 }
 
-/* avclamd_signatures - not known here */
-static unsigned long avclamd_signatures(const void *h)
-{
-    (void)h;
-    return 0;
-}
-
-/* avclamd_changed - clamd reloads by itself */
-static int avclamd_changed(void *h)
-{
-    (void)h;
-    return 0;
-}
-
 const AVBACKEND avclamd_backend = {
     "clamd:", 0, 1, 1, avclamd_open, avclamd_scan_fd, avclamd_scan_mem, NULL,
-    avclamd_version, avclamd_signatures, avclamd_changed, avclamd_close,
+    avclamd_version, NULL, NULL, avclamd_close,
 };

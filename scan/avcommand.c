@@ -406,21 +406,7 @@ static const char *avcommand_version(void *h)
     return ((AVCOMMAND *) h)->version;
 }
 
-/* avcommand_signatures - none */
-static unsigned long avcommand_signatures(const void *h)
-{
-    (void)h;
-    return 0;
-}
-
-/* avcommand_changed - nothing to reload */
-static int avcommand_changed(void *h)
-{
-    (void)h;
-    return 0;
-}
-
 const AVBACKEND avcommand_backend = {
     "command:", 0, 0, 0, avcommand_open, NULL, NULL, avcommand_scan_message,
-    avcommand_version, avcommand_signatures, avcommand_changed, avcommand_close,
+    avcommand_version, NULL, NULL, avcommand_close,
 };

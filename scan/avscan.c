@@ -272,7 +272,8 @@ unsigned long avscan_signatures(const AVSCAN *av)
     int     i;
 
     for (i = 0; i < av->n; i++)
-        n += av->scanners[i].be->signatures(av->scanners[i].h);
+        if (av->scanners[i].be->signatures)
+            n += av->scanners[i].be->signatures(av->scanners[i].h);
     return n;
 }
 
@@ -282,7 +283,7 @@ int avscan_changed(AVSCAN *av)
     int     i;
 
     for (i = 0; i < av->n; i++)
-        if (av->scanners[i].be->changed(av->scanners[i].h))
+        if (av->scanners[i].be->changed && av->scanners[i].be->changed(av->scanners[i].h))
             return 1;
     return 0;
 }
