@@ -58,30 +58,6 @@ static SPAWN_STATUS sh(const char *script, double timeout, SPAWN_RESULT *res)
     return spawn_run(&req, res);
 }
 
-/* gone - the process pid no longer runs (missing, or a zombie of init's);
- * waits up to 2 s for init to collect it */
-static int gone(long pid)
-{
-    char    path[64], buf[256];
-    double  end = clock_seconds() + 2;
-    FILE   *fp;
-    char   *cp;
-
-    if (pid <= 0)
-        return 0;
-    do {
-        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-        if ((fp = fopen(path, "r")) == NULL)
-            return 1;
-        cp = fgets(buf, sizeof(buf), fp);
-        fclose(fp);
-        if (cp && (cp = strrchr(buf, ')')) != NULL && (cp[2] == 'Z' || cp[2] == 'X'))
-            return 1;
-        usleep(20000);
-    } while (clock_seconds() < end);
-    return 0;
-}
-
 /* read_pid - a number from a file, or -1 */
 static long read_pid(const char *path)
 {
@@ -201,14 +177,14 @@ static void test_deadline(void)
     UT_EQ_INT(sh(script, 0.5, &res), SPAWN_TIMEOUT, "deadline: status");
     t0 = clock_seconds() - t0;
     UT_CHECK(t0 >= 0.4 && t0 < 3, "deadline took %.2fs", t0);
-    UT_CHECK(gone(read_pid(tpath("sh.pid"))), "the program outlived its deadline");
-    UT_CHECK(gone(read_pid(tpath("bg.pid"))), "its child outlived the deadline");
+    UT_CHECK(ut_gone(read_pid(tpath("sh.pid"))), "the program outlived its deadline");
+    UT_CHECK(ut_gone(read_pid(tpath("bg.pid"))), "its child outlived the deadline");
     UT_CHECK(no_children(), "a child was left");
 
     /* a normal exit: what it left running in its group is killed */
     snprintf(script, sizeof(script), "sleep 30 & echo $! > %s; exit 0", tpath("bg.pid"));
     UT_EQ_INT(sh(script, 10, &res), SPAWN_EXITED, "stray: status");
-    UT_CHECK(gone(read_pid(tpath("bg.pid"))), "a stray outlived the program");
+    UT_CHECK(ut_gone(read_pid(tpath("bg.pid"))), "a stray outlived the program");
 
     /* a stray holding stdout open does not hold us up */
     snprintf(script, sizeof(script), "(sleep 30; echo late) & exit 0");

@@ -52,16 +52,6 @@ static const char *tpath(const char *name)
     return buf[n];
 }
 
-/* set - a setting, as -o would give it */
-static void set(const char *nameval)
-{
-    VBUF   *err = vbuf_alloc(1024);
-
-    if (config_override(nameval, err) < 0 || config_finish(err) < 0)
-        msg_fatal("setting %s: %s", nameval, vbuf_str(err));
-    vbuf_free(err);
-}
-
 /* write_file - create name with len bytes */
 static void write_file(const char *path, const void *data, size_t len)
 {
@@ -447,7 +437,7 @@ static void test_clamav_bundled(void)
     avscan_close(av);
 
     /* limits: a part larger than clamav_max_filesize */
-    set("clamav_max_filesize=1000");
+    ut_set("clamav_max_filesize=1000");
     av = avscan_open("clamav", "", err);
     UT_CHECK(av != NULL, "open with small max_filesize: %s", vbuf_str(err));
     if (av) {
@@ -459,7 +449,7 @@ static void test_clamav_bundled(void)
         myfree(big);
         avscan_close(av);
     }
-    set("clamav_max_filesize=100m");
+    ut_set("clamav_max_filesize=100m");
 
     vbuf_free(err);
     vbuf_free(vn);
@@ -782,7 +772,7 @@ static void test_clamd(void)
     peer_stop(pid);
 
     /* a server that never answers: an error within clamd_timeout */
-    set("clamd_timeout=2");
+    ut_set("clamd_timeout=2");
     pid = peer_start(listen_unix(tpath("silent.sock")), PEER_SILENT);
     snprintf(spec, sizeof(spec), "clamd:unix:%s", tpath("silent.sock"));
     av = avscan_open(spec, "", err);
@@ -794,7 +784,7 @@ static void test_clamd(void)
              vbuf_str(err));
     avscan_close(av);
     peer_stop(pid);
-    set("clamd_timeout=60s");
+    ut_set("clamd_timeout=60s");
 
     myfree(data);
     vbuf_free(err);
@@ -832,7 +822,7 @@ int     main(void)
     if (mkdtemp(tmpdir) == NULL)
         msg_fatal("mkdtemp: %s", strerror(errno));
     snprintf(nameval, sizeof(nameval), "spool_dir=%s/spool", tmpdir);
-    set(nameval);
+    ut_set(nameval);
 
     test_unchecked_names();
     /* a system database would take a minute to load: test with none */

@@ -43,16 +43,6 @@ static const char *tpath(const char *name)
     return buf[n];
 }
 
-/* set - a setting, as -o would give it */
-static void set(const char *nameval)
-{
-    VBUF   *err = vbuf_alloc(1024);
-
-    if (config_override(nameval, err) < 0 || config_finish(err) < 0)
-        msg_fatal("setting %s: %s", nameval, vbuf_str(err));
-    vbuf_free(err);
-}
-
 /* script - write an executable script name with body; its path */
 static const char *script(const char *name, const char *body)
 {
@@ -144,30 +134,6 @@ static int leftovers(void)
     return n;
 }
 
-/* gone - a process id that no longer runs (or is a zombie of init's) */
-static int gone(long pid)
-{
-    char    path[64];
-    char    buf[256];
-    double  end = clock_seconds() + 2;
-    FILE   *fp;
-    char   *cp;
-
-    if (pid <= 0)
-        return 0;
-    do {
-        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-        if ((fp = fopen(path, "r")) == NULL)
-            return 1;
-        cp = fgets(buf, sizeof(buf), fp);
-        fclose(fp);
-        if (cp && (cp = strrchr(buf, ')')) != NULL && (cp[2] == 'Z' || cp[2] == 'X'))
-            return 1;
-        usleep(20000);
-    } while (clock_seconds() < end);
-    return 0;
-}
-
 /* test_contract - exit 0, 1 (with and without a code), 2, a signal */
 static void test_contract(void)
 {
@@ -223,7 +189,7 @@ static void test_deadline(void)
     char    body[1024];
     double  t0;
 
-    set("command_timeout=1s");
+    ut_set("command_timeout=1s");
     snprintf(body, sizeof(body), "echo $$ > %s; sleep 30 & echo $! > %s; wait",
              tpath("sh.pid"), tpath("bg.pid"));
     avscan_reply_init(&reply);
@@ -232,10 +198,10 @@ static void test_deadline(void)
     t0 = clock_seconds() - t0;
     UT_CHECK(t0 >= 0.9 && t0 < 4, "timeout took %.2fs", t0);
     UT_CHECK(strstr(vbuf_str(err), "timed out") != NULL, "timeout text: %s", vbuf_str(err));
-    UT_CHECK(gone(atol(slurp(tpath("sh.pid")))), "the command outlived its deadline");
-    UT_CHECK(gone(atol(slurp(tpath("bg.pid")))), "its child outlived the deadline");
+    UT_CHECK(ut_gone(atol(slurp(tpath("sh.pid")))), "the command outlived its deadline");
+    UT_CHECK(ut_gone(atol(slurp(tpath("bg.pid")))), "its child outlived the deadline");
     UT_EQ_INT(leftovers(), 0, "run directory removed after a timeout");
-    set("command_timeout=60s");
+    ut_set("command_timeout=60s");
     avscan_reply_free(&reply);
     vbuf_free(err);
 }
@@ -282,7 +248,7 @@ static void test_replacement(void)
     avscan_reply_free(&reply);
 
     snprintf(spec, sizeof(spec), "scanner=command:%s", tpath("replace"));
-    set(spec);
+    ut_set(spec);
     if ((in = inspector_open(err)) == NULL)
         msg_fatal("inspector_open: %s", vbuf_str(err));
     fd = message_fd(message);
@@ -312,7 +278,7 @@ static void test_rejected_action(void)
     int     fd;
 
     snprintf(spec, sizeof(spec), "scanner=command:%s", tpath("reject"));
-    set(spec);
+    ut_set(spec);
     if ((in = inspector_open(err)) == NULL)
         msg_fatal("inspector_open: %s", vbuf_str(err));
     fd = message_fd(message);
@@ -324,19 +290,19 @@ static void test_rejected_action(void)
     UT_EQ_INT(d.reject_code, 550, "reply code for the front ends");
     UT_EQ_STR(d.reject_dsn, "5.7.1", "enhanced code for the front ends");
     decision_free(&d);
-    set("rejected_action=tag");
+    ut_set("rejected_action=tag");
     decision_init(&d);
     decide_message(in, NULL, fd, 0, &d);
     UT_EQ_INT(d.action, ACTION_TAG, "rejected_action=tag");
     UT_CHECK(strstr(vbuf_str(d.prefix), "X-Virus-Status: Rejected (no thanks (command reject))")
              != NULL, "tagged: %s", vbuf_str(d.prefix));
     decision_free(&d);
-    set("rejected_action=reject");
+    ut_set("rejected_action=reject");
     inspector_close(in);
 
     /* a command that fails: error, deferred */
     snprintf(spec, sizeof(spec), "scanner=command:%s", tpath("error"));
-    set(spec);
+    ut_set(spec);
     if ((in = inspector_open(err)) == NULL)
         msg_fatal("inspector_open: %s", vbuf_str(err));
     decision_init(&d);
@@ -464,7 +430,7 @@ int     main(void)
     if (mkdtemp(tmpdir) == NULL)
         msg_fatal("mkdtemp: %s", strerror(errno));
     snprintf(nameval, sizeof(nameval), "spool_dir=%s/spool", tmpdir);
-    set(nameval);
+    ut_set(nameval);
     {
         VBUF   *err = vbuf_alloc(1024);
 

@@ -31,16 +31,6 @@ static const char eicar_qp[] =
 static char tmpdir[] = "/tmp/test_scan_inspect-XXXXXX";
 static INSPECTOR *inspector;
 
-/* set - a setting, as -o would give it */
-static void set(const char *nameval)
-{
-    VBUF   *err = vbuf_alloc(1024);
-
-    if (config_override(nameval, err) < 0 || config_finish(err) < 0)
-        msg_fatal("setting %s: %s", nameval, vbuf_str(err));
-    vbuf_free(err);
-}
-
 /* b64 - base64 of bytes, folded at 76 columns, CRLF line ends */
 static void b64(VBUF *out, const void *data, size_t len)
 {
@@ -286,11 +276,11 @@ static void test_built(void)
     for (i = 0; i < 8; i++)
         vbuf_sprintf_append(m, "--b1\r\nContent-Type: text/plain\r\n\r\npart %d\r\n", i);
     vbuf_strcat(m, "--b1--\r\n");
-    set("mime_max_parts=5");
+    ut_set("mime_max_parts=5");
     expect("too many parts", m->data, m->len, VERDICT_UNCHECKED, "too many MIME parts");
-    set("mime_max_parts=8");
+    ut_set("mime_max_parts=8");
     expect("just enough parts", m->data, m->len, VERDICT_CLEAN, NULL);
-    set("mime_max_parts=1000");
+    ut_set("mime_max_parts=1000");
 
     /* too deep (mime_max_depth = 3) */
     vbuf_strcpy(m, HDR "Content-Type: multipart/mixed; boundary=\"d0\"\r\n\r\n");
@@ -300,9 +290,9 @@ static void test_built(void)
     vbuf_strcat(m, "--d5\r\nContent-Type: text/plain\r\n\r\ndeep\r\n");
     for (i = 5; i >= 0; i--)
         vbuf_sprintf_append(m, "--d%d--\r\n", i);
-    set("mime_max_depth=3");
+    ut_set("mime_max_depth=3");
     expect("too deep", m->data, m->len, VERDICT_UNCHECKED, "MIME nesting too deep");
-    set("mime_max_depth=20");
+    ut_set("mime_max_depth=20");
     expect("deep enough", m->data, m->len, VERDICT_CLEAN, NULL);
 
     /* a part too big for memory: decoded into a spool file */
@@ -532,9 +522,9 @@ int     main(int argc, char **argv)
     if (mkdtemp(tmpdir) == NULL)
         msg_fatal("mkdtemp: %s", strerror(errno));
     snprintf(setting, sizeof(setting), "spool_dir=%s", tmpdir);
-    set(setting);
-    set("scanner=clamav");
-    set("clamav_database_directory=");
+    ut_set(setting);
+    ut_set("scanner=clamav");
+    ut_set("clamav_database_directory=");
 
     if ((inspector = inspector_open(err)) == NULL)
         msg_fatal("inspector_open: %s", vbuf_str(err));

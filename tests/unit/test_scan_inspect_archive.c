@@ -97,16 +97,6 @@ int archive_walk(const unsigned char *data, size_t size, int fd, const char *nam
     return rc;
 }
 
-/* set - a setting, as -o would give it */
-static void set(const char *nameval)
-{
-    VBUF   *err = vbuf_alloc(1024);
-
-    if (config_override(nameval, err) < 0 || config_finish(err) < 0)
-        msg_fatal("setting %s: %s", nameval, vbuf_str(err));
-    vbuf_free(err);
-}
-
 /* expect - inspect a message, compare verdict and a detail substring */
 static void expect(const char *what, const char *msg, VERDICT verdict, const char *detail_has)
 {
@@ -188,7 +178,7 @@ static void test_places(void)
            VERDICT_BANNED, "banned name \"evil.bat\" (extension .bat) in archive \"x.zip\" "
            "in uuencoded file \"x.zip\" in part 1");
 
-    set("mime_max_depth=1");
+    ut_set("mime_max_depth=1");
     m = g_strdup_printf(HDR "Content-Type: multipart/mixed; boundary=\"o\"\r\n\r\n"
                         "--o\r\nContent-Type: multipart/mixed; boundary=\"i\"\r\n\r\n"
                         "--i\r\nContent-Type: application/zip; name=\"d.zip\"\r\n\r\n"
@@ -197,7 +187,7 @@ static void test_places(void)
     expect("archive deeper than mime_max_depth", m, VERDICT_BANNED,
            "banned name \"deep.scr\" (extension .scr) in archive \"d.zip\" in part 1.1");
     UT_CHECK(walks > before, "listed");
-    set("mime_max_depth=20");
+    ut_set("mime_max_depth=20");
     g_free(m);
     UT_CHECK(limits_ok, "archive_walk got the archive_* settings");
 }
@@ -213,10 +203,10 @@ int     main(void)
     if (mkdtemp(tmpdir) == NULL)
         msg_fatal("mkdtemp: %s", strerror(errno));
     snprintf(setting, sizeof(setting), "spool_dir=%s", tmpdir);
-    set(setting);
-    set("scanner=clamav");
-    set("clamav_database_directory=");
-    set("archive_max_members=77");
+    ut_set(setting);
+    ut_set("scanner=clamav");
+    ut_set("clamav_database_directory=");
+    ut_set("archive_max_members=77");
     if ((inspector = inspector_open(err)) == NULL)
         msg_fatal("inspector_open: %s", vbuf_str(err));
     test_members();

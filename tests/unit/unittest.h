@@ -5,6 +5,8 @@
  * ends with "return ut_done();", which prints "NAME: N passed, N failed" and
  * exits non-zero on any failure. UT_FATAL_EXPECTED(expr) runs expr in a
  * child and checks that it exits with msg_fatal()'s status (75).
+ * ut_set() applies one setting as -o would; ut_gone() waits for a
+ * process to be gone.
  */
 #ifndef POSTSIFT_UNITTEST_H
 #define POSTSIFT_UNITTEST_H
@@ -14,7 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "lib/config.h"
+#include "lib/msg.h"
+#include "lib/vbuf.h"
 
 static int ut_pass, ut_fail;
 static const char *ut_name = "unit";
@@ -61,6 +68,40 @@ static inline int ut_read_exact(int fd, void *buf, size_t len)
         }
         cp += (size_t)n;
         len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* ut_set - a setting, as -o would give it; fatal when refused */
+static inline void ut_set(const char *nameval)
+{
+    VBUF   *err = vbuf_alloc(1024);
+
+    if (config_override(nameval, err) < 0 || config_finish(err) < 0)
+        msg_fatal("setting %s: %s", nameval, vbuf_str(err));
+    vbuf_free(err);
+}
+
+/* ut_gone - process pid no longer runs (missing, or a zombie of init's);
+ * waits up to 2 s for init to collect it */
+static inline int ut_gone(long pid)
+{
+    char    path[64], buf[256];
+    FILE   *fp;
+    char   *cp;
+    int     tries;
+
+    if (pid <= 0)
+        return 0;
+    for (tries = 0; tries < 100; tries++) {
+        snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+        if ((fp = fopen(path, "r")) == NULL)
+            return 1;
+        cp = fgets(buf, sizeof(buf), fp);
+        fclose(fp);
+        if (cp && (cp = strrchr(buf, ')')) != NULL && (cp[2] == 'Z' || cp[2] == 'X'))
+            return 1;
+        usleep(20000);
     }
     return 0;
 }
