@@ -78,8 +78,10 @@ OPTIONS
         XFORWARD IDENT.
     -X attr=value
         Client attributes for XFORWARD on SMTP reinjection: addr, name,
-        helo, proto (pipe(8): ${client_address}, ${client_hostname},
-        ${client_helo}, ${client_protocol}). Empty values are ignored.
+        helo, proto, port, source or ident, in any case (pipe(8):
+        ${client_address}, ${client_hostname}, ${client_helo},
+        ${client_protocol}, ${client_port}). Empty values are ignored; -q
+        wins over -X ident.
     -O orcpt
         The original recipient of the n-th recipient, passed on as ORCPT
         (rfc822; is added when the value has no address type). pipe(8):
@@ -123,6 +125,11 @@ DAEMON
         load keeps the old ones. A change of the signature directory,
         checked every signature_check_interval, does the same.
     smtpd_listen, daemon_user and smtpd_pid_file need a restart.
+
+    Socket activation: when a service manager passes listening sockets
+    (LISTEN_PID names this process, LISTEN_FDS counts the sockets from
+    descriptor 3, as systemd's .socket units do), the daemon serves on
+    them and does not bind smtpd_listen; it logs that it does so.
 DIAGNOSTICS
     The first line on standard output is an enhanced status code and a
     reason; pipe(8) puts it in the delivery status and the DSN. That holds

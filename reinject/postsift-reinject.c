@@ -41,11 +41,13 @@ OPTIONS
         XFORWARD IDENT and used in the log.
     -X attr=value
         An XFORWARD attribute to pass on: addr, name, helo, proto, port,
-        source or ident (pipe(8)'s ${client_address}, ${client_hostname},
-        ${client_helo}, ${client_protocol}). Empty values are ignored.
+        source or ident, in any case (pipe(8)'s ${client_address},
+        ${client_hostname}, ${client_helo}, ${client_protocol}). Empty
+        values are ignored; -q wins over -X ident.
     -O orcpt
         The original recipient of the n-th recipient, for the n-th -O
-        (pipe(8)'s ${original_recipient}); sent as ORCPT when the server
+        (pipe(8)'s -O=${original_recipient}: a leading = is dropped, and
+        an empty value sends no ORCPT); sent as ORCPT when the server
         offers DSN.
     --release id
         Send a quarantined message on and remove it from the quarantine.
