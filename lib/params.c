@@ -32,6 +32,11 @@ char *var_error_action;
 char *var_log_file;
 long  var_max_trace_headers;
 long  var_message_size_limit;
+char *var_milter_listen;
+char *var_milter_pid_file;
+long  var_milter_workers;
+long  var_milter_max_sessions;
+long  var_milter_timeout;
 long  var_mime_max_depth;
 long  var_mime_max_headers;
 long  var_mime_max_parts;
@@ -39,6 +44,7 @@ char *var_myhostname;
 char *var_oversize_action;
 long  var_pipe_deadline;
 char *var_quarantine_dir;
+char *var_quarantine_method;
 char *var_reinject_target;
 long  var_reinject_timeout;
 char *var_rejected_action;
@@ -128,6 +134,16 @@ const CFG_PARAM config_params[] = {
      "defer a message that already carries this many of our X-Virus-Scanned headers (a loop)"},
     {"message_size_limit", CFG_SIZE, "52428800", &var_message_size_limit, 0, 0,
      "larger messages are not scanned and get oversize_action (0: no limit)"},
+    {"milter_listen", CFG_STR, "inet:127.0.0.1:10027", &var_milter_listen, 0, 0,
+     "listen address(es) of the milter daemon: inet:host:port, inet6:host:port or unix:/path"},
+    {"milter_max_sessions", CFG_INT, "100", &var_milter_max_sessions, 1, 0,
+     "milter sessions a worker serves before it is replaced"},
+    {"milter_pid_file", CFG_STR, "/run/postsift/postsift-milter.pid", &var_milter_pid_file, 0, 0,
+     "pid file of the milter daemon"},
+    {"milter_timeout", CFG_TIME, "3600s", &var_milter_timeout, 1, 0,
+     "time limit for each milter command from Postfix (an SMTP client may idle between commands)"},
+    {"milter_workers", CFG_INT, "100", &var_milter_workers, 1, 1000,
+     "worker processes of the milter daemon: Postfix holds one milter session per SMTP session"},
     {"mime_max_depth", CFG_INT, "20", &var_mime_max_depth, 1, 1000,
      "deepest MIME nesting fully inspected; deeper parts get the name, type and archive checks only and make the message unchecked"},
     {"mime_max_headers", CFG_INT, "50000", &var_mime_max_headers, 1, 0,
@@ -142,6 +158,8 @@ const CFG_PARAM config_params[] = {
      "pipe mode gives up with a temporary failure after this; keep it under Postfix's command_time_limit"},
     {"quarantine_dir", CFG_STR, "/var/spool/postsift/quarantine", &var_quarantine_dir, 0, 0,
      "private directory for quarantined messages"},
+    {"quarantine_method", CFG_STR, "store", &var_quarantine_method, 0, 0,
+     "store: keep quarantined mail in quarantine_dir; hold: the milter puts it in Postfix's hold queue"},
     {"reinject_target", CFG_STR, "[127.0.0.1]:10026", &var_reinject_target, 0, 0,
      "where mail goes back to Postfix: [host]:port, host:port, unix:/path, or sendmail"},
     {"reinject_timeout", CFG_TIME, "300s", &var_reinject_timeout, 1, 0,

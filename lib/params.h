@@ -44,10 +44,16 @@ extern char *var_error_action;
 extern char *var_oversize_action;
 extern char *var_rejected_action;         /* a command scanner rejects */
 extern long  var_message_size_limit;
+extern char *var_milter_listen;            /* milter daemon sockets */
+extern char *var_milter_pid_file;
+extern long  var_milter_workers;
+extern long  var_milter_max_sessions;
+extern long  var_milter_timeout;          /* per milter command */
 
 /* places */
 extern char *var_spool_dir;
 extern char *var_quarantine_dir;
+extern char *var_quarantine_method;        /* store | hold (milter) */
 
 /* pipe mode */
 extern long  var_pipe_deadline;
