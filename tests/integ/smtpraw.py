@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""smtpraw.py - raw SMTP tools for t24_smtpd_smuggling and t25_smtpd_failures.
+"""smtpraw.py - raw SMTP tools for t24_smtpd_smuggling, t25_smtpd_failures and t40_milter.
 
 Independent of postsift's own client code, so that the tests do not check
 the filter with the filter's own library.
@@ -31,6 +31,13 @@ the filter with the filter's own library.
       server: prints "EOF" when the connection is closed or reset without
       a reply, "REPLY line" when a reply comes, "TIMEOUT" otherwise. Each
       reply before that is printed as "<<< line".
+
+  smtpraw.py pausedata PORT RCPT SUBJECT READYFILE GOFILE
+      EHLO, MAIL, RCPT, DATA and the first half of a message with
+      SUBJECT, then creates READYFILE and waits (up to 120 s) for GOFILE
+      to exist; then the rest of the message and the final dot. Prints
+      "REPLY line" with the reply to the dot ("EOF" when the connection
+      was closed), then says QUIT.
 """
 
 import os
@@ -265,6 +272,34 @@ def slowdata(port, rcpt, portfile, wait=30.0):
     print("EOF" if r is None else "REPLY %s" % r, flush=True)
 
 
+# ------------------------------------------------------------------ pausedata
+def pausedata(port, rcpt, subject, readyfile, gofile):
+    c = Client(port, timeout=180)
+    print("<<< %s" % c.reply(), flush=True)
+    for command in ("EHLO pause.postsift.test", "MAIL FROM:<sender@example.com>",
+                    "RCPT TO:<%s>" % rcpt, "DATA"):
+        r = c.cmd(command)
+        print("<<< %s" % r, flush=True)
+        if r is None or r[0] not in "23":
+            print("FAILED", flush=True)
+            return
+    c.s.sendall(("From: <sender@example.com>\r\nTo: <%s>\r\nSubject: %s\r\n\r\n"
+                 "the first half of the body\r\n" % (rcpt, subject)).encode())
+    open(readyfile, "w").close()
+    end = time.time() + 120
+    while not os.path.exists(gofile) and time.time() < end:
+        time.sleep(0.1)
+    try:
+        r = c.cmd("the second half of the body\r\n.")
+    except OSError:
+        r = None
+    print("EOF" if r is None else "REPLY %s" % r, flush=True)
+    try:
+        c.cmd("QUIT")
+    except OSError:
+        pass
+
+
 def main(argv):
     if len(argv) >= 5 and argv[1] == "proxy":
         proxy(argv[2], argv[3], argv[4])
@@ -274,6 +309,8 @@ def main(argv):
         check(argv[2])
     elif len(argv) in (5, 6) and argv[1] == "slowdata":
         slowdata(argv[2], argv[3], argv[4], *(float(a) for a in argv[5:]))
+    elif len(argv) == 7 and argv[1] == "pausedata":
+        pausedata(argv[2], argv[3], argv[4], argv[5], argv[6])
     else:
         sys.stderr.write(__doc__)
         return 2

@@ -34,62 +34,6 @@ plan $((2 * (11 + nfiles) + 11 + nfiles + 4))
 
 testroot_init
 
-# The SMTP client: PORT SENDER RCPT OUT FILE... - one session, one
-# transaction per FILE (CRLF line ends, dot-stuffing); OUT gets a line
-# "FILE<TAB>reply" per FILE with the last line of the reply that ended
-# the transaction (end of data, or the MAIL/RCPT/DATA refusal).
-cat > "$TESTROOT/smtpsend.pl" <<'EOF'
-use strict;
-use warnings;
-use IO::Socket::INET;
-my ($port, $sender, $rcpt, $out, @files) = @ARGV;
-my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-	Proto => 'tcp', Timeout => 30) or die "connect $port: $!\n";
-binmode $s;
-$s->autoflush(1);
-sub reply {
-	my $last = '';
-	while (defined(my $l = <$s>)) {
-		$l =~ s/\r?\n\z//;
-		$last = $l;
-		return $l if $l =~ /^\d{3}(?: |\z)/;
-	}
-	return "000 connection lost after: $last";
-}
-sub cmd { print $s "$_[0]\r\n"; return reply(); }
-open(my $o, '>>', $out) or die "$out: $!\n";
-$o->autoflush(1);
-my $r = reply();
-die "greeting: $r\n" unless $r =~ /^220/;
-$r = cmd("EHLO client.postsift.test");
-die "EHLO: $r\n" unless $r =~ /^250/;
-for my $f (@files) {
-	my $res;
-	$r = cmd("MAIL FROM:<$sender>");
-	if ($r =~ /^250/) {
-		$r = cmd("RCPT TO:<$rcpt>");
-		if ($r =~ /^250/) {
-			$r = cmd("DATA");
-			if ($r =~ /^354/) {
-				open(my $fh, '<', $f) or die "$f: $!\n";
-				binmode $fh;
-				while (my $l = <$fh>) {
-					$l =~ s/\r?\n\z//;
-					$l =~ s/^\./../;
-					print $s "$l\r\n";
-				}
-				close $fh;
-				$r = cmd(".");
-			}
-		}
-	}
-	print $o "$f\t$r\n";
-	last if $r =~ /^(?:000|421)/;
-	cmd("RSET") unless $r =~ /^250/;
-}
-cmd("QUIT");
-close $o;
-EOF
 
 # reinject ARGS... - postsift-reinject as the filter user, with $PS_CONF
 reinject() { runuser -u "$FILTER_USER" -- "$BUILD_DIR/bin/postsift-reinject" -c "$PS_CONF" "$@"; }
@@ -136,7 +80,7 @@ submit() {
 	[ "$n" -gt 0 ] || n=${#l[@]}
 	: > "$PF_DIR/replies"
 	for ((i = 0; i < ${#l[@]}; i += n)); do
-		perl "$TESTROOT/smtpsend.pl" "$PF_SMTP_PORT" sender@example.com "rcpt-$1@example.net" \
+		perl "$TOP/tests/integ/smtpsend.pl" "$PF_SMTP_PORT" sender@example.com "rcpt-$1@example.net" \
 			"$PF_DIR/replies" "${l[@]:i:n}" >>"$PF_DIR/smtpsend.log" 2>&1 || rc=1
 	done
 	return $rc
