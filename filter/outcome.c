@@ -5,6 +5,8 @@
 
 #include "filter/outcome.h"
 #include "lib/exitpolicy.h"
+#include "lib/msg.h"
+#include "lib/params.h"
 #include "lib/printable.h"
 
 #define OUTCOME_DETAIL_MAX 300          /* details in SMTP replies */
@@ -26,17 +28,23 @@ typedef struct OUTCOME_ROW {
 } OUTCOME_ROW;
 
 static const OUTCOME_ROW outcome_table[ACTION_COUNT] = {
-    [ACTION_PASS] = {OUTCOME_RELAY, 0, NULL, EXIT_DONE, {"sent", "sent"}, NULL, {NULL, NULL}},
-    [ACTION_TAG] = {OUTCOME_RELAY, 0, NULL, EXIT_DONE, {"sent", "sent"}, NULL, {NULL, NULL}},
-    [ACTION_REJECT] = {OUTCOME_REFUSE, 554, "5.7.1", EXIT_REFUSED, {"bounced", "rejected"},
-        "rejected by policy",
-    {"message content rejected", "Error: message content rejected"}},
-    [ACTION_DISCARD] = {OUTCOME_DROP, 250, "2.0.0", EXIT_DONE, {"discarded", "discarded"},
-        "dropped by policy", {"discarded", "Ok: discarded"}},
+    [ACTION_PASS] = {OUTCOME_RELAY, 0, NULL, EXIT_DONE, {"sent", "sent", "sent"}, NULL,
+    {NULL, NULL, NULL}},
+    [ACTION_TAG] = {OUTCOME_RELAY, 0, NULL, EXIT_DONE, {"sent", "sent", "sent"}, NULL,
+    {NULL, NULL, NULL}},
+    [ACTION_REJECT] = {OUTCOME_REFUSE, 554, "5.7.1", EXIT_REFUSED,
+        {"bounced", "rejected", "rejected"}, "rejected by policy",
+        {"message content rejected", "Error: message content rejected",
+    "Error: message content rejected"}},
+    [ACTION_DISCARD] = {OUTCOME_DROP, 250, "2.0.0", EXIT_DONE,
+        {"discarded", "discarded", "discarded"}, "dropped by policy",
+    {"discarded", "Ok: discarded", "Ok: discarded"}},
     [ACTION_QUARANTINE] = {OUTCOME_QUARANTINE, 250, "2.0.0", EXIT_DONE,
-        {"quarantined", "quarantined"}, NULL, {"quarantined as", "Ok: quarantined as"}},
-    [ACTION_DEFER] = {OUTCOME_DEFER, 451, "4.7.1", EXIT_TEMPFAIL, {"deferred", "deferred"},
-        "deferred by policy", {"postsift-filter", "Error: message deferred"}},
+        {"quarantined", "quarantined", "quarantined"}, NULL,
+    {"quarantined as", "Ok: quarantined as", "Ok: quarantined as"}},
+    [ACTION_DEFER] = {OUTCOME_DEFER, 451, "4.7.1", EXIT_TEMPFAIL,
+        {"deferred", "deferred", "deferred"}, "deferred by policy",
+    {"postsift-filter", "Error: message deferred", "Error: message deferred"}},
 };
 
 /* outcome_init - an empty outcome */
@@ -70,7 +78,7 @@ static void outcome_detail_append(VBUF *text, OUTCOME_MODE mode, const DECISION 
     char    detail[OUTCOME_DETAIL_MAX + 1];
     const char *shown = vbuf_str(d->detail);
 
-    if (mode == OUTCOME_SMTPD)
+    if (mode != OUTCOME_PIPE)
         shown = printable_copy(detail, sizeof(detail), shown, OUTCOME_DETAIL_MAX,
                                PRINTABLE_ASCII);
     vbuf_sprintf_append(text, ": %s: %s", verdict_names[d->verdict], shown);
@@ -120,7 +128,7 @@ void outcome_stored(OUTCOME *o, OUTCOME_MODE mode, const DECISION *d, const char
         o->dsn = "4.3.0";
         o->exit_status = EXIT_TEMPFAIL;
         o->status = "deferred";
-        if (mode == OUTCOME_SMTPD) {
+        if (mode != OUTCOME_PIPE) {
             vbuf_strcpy(o->text, "Error: quarantine failed, try again later");
             vbuf_sprintf(o->why, "quarantine failed: %s", err);
         } else {
@@ -138,6 +146,49 @@ void outcome_stored(OUTCOME *o, OUTCOME_MODE mode, const DECISION *d, const char
     vbuf_strcpy(o->why, id);
     vbuf_sprintf(o->text, "%s %s", row->text[mode], id);
     outcome_detail_append(o->text, mode, d);
+}
+
+/* outcome_held - a hold in Postfix's hold queue */
+void outcome_held(OUTCOME *o, OUTCOME_MODE mode, const DECISION *d)
+{
+    vbuf_reset(o->text);
+    vbuf_reset(o->why);
+    vbuf_reset(o->queued_as);
+    o->todo = OUTCOME_HOLD;
+    o->code = 250;
+    o->dsn = "2.0.0";
+    o->exit_status = EXIT_DONE;
+    o->status = "held";
+    vbuf_strcpy(o->text, "held in the Postfix hold queue");
+    outcome_detail_append(o->text, mode, d);
+    vbuf_strcpy(o->why, "Postfix hold queue");
+}
+
+/* outcome_method_check - store or hold */
+int     outcome_method_check(VBUF *err)
+{
+    const char *m = var_quarantine_method ? var_quarantine_method : "store";
+
+    if (strcmp(m, "store") == 0 || strcmp(m, "hold") == 0)
+        return 0;
+    vbuf_sprintf(err, "quarantine_method: \"%s\" is neither store nor hold", m);
+    return -1;
+}
+
+/* outcome_method - hold in milter mode only */
+int     outcome_method(OUTCOME_MODE mode)
+{
+    static int warned;
+
+    if (var_quarantine_method == NULL || strcmp(var_quarantine_method, "hold") != 0)
+        return OUTCOME_METHOD_STORE;
+    if (mode == OUTCOME_MILTER)
+        return OUTCOME_METHOD_HOLD;
+    if (!warned++)
+        msg_warn("quarantine_method = hold works only with -m milter (Postfix's hold "
+                 "queue); %s mode stores in quarantine_dir instead",
+                 mode == OUTCOME_PIPE ? "pipe" : "smtpd");
+    return OUTCOME_METHOD_STORE;
 }
 
 /* outcome_relay_status - sent, bounced/rejected or deferred */

@@ -213,6 +213,7 @@ PS_NORETURN static void pipe_act(const PIPE_ARGS *pa, SMTP_ENVELOPE *env, const 
     if (o.todo == OUTCOME_RELAY)
         pipe_reinject(pa, env, d, size);
     if (o.todo == OUTCOME_QUARANTINE) {
+        (void)outcome_method(OUTCOME_PIPE);     /* hold: a warning, then store */
         if (quarantine_store(var_quarantine_dir, env, fd, verdict_names[d->verdict],
                              vbuf_str(d->detail), pa->queue_id, id, err) < 0)
             outcome_stored(&o, OUTCOME_PIPE, d, NULL, vbuf_str(err));

@@ -6,6 +6,7 @@ SYNOPSIS
     postsift-filter -m pipe [-v] [-c config] [-o name=value]... [-q queue_id]
         [-X attr=value]... [-O orcpt]... -f sender -- recipient...
     postsift-filter -m smtpd [-d [-F]] [-v] [-c config] [-o name=value]...
+    postsift-filter -m milter [-F] [-v] [-c config] [-o name=value]...
     postsift-filter [-c config] [-o name=value]... -n [-a]
 DESCRIPTION
     postsift-filter is the content filter of the postsift toolkit. In pipe
@@ -47,8 +48,13 @@ DESCRIPTION
     binds smtpd_listen, loads the scanner once, drops to daemon_user and
     serves through smtpd_workers worker processes (see DAEMON below).
 
+    In milter mode postsift-filter is a daemon that Postfix's smtpd_milters
+    (and non_smtpd_milters) talk to with the milter protocol, version 6,
+    before the message is queued (see MILTER below).
+
     One line is logged per message, with the Postfix queue id (in smtpd
-    mode from XFORWARD IDENT, and the client from XFORWARD NAME/ADDR):
+    mode from XFORWARD IDENT, and the client from XFORWARD NAME/ADDR; in
+    milter mode from the {i} macro and the connect information):
     QUEUE_ID: [client=NAME[ADDR], ]from=<sender>, to=<recipient>, size=N,
     verdict=V, action=A, detail="...", queued_as=ID, delay=S, status=...
 OPTIONS
@@ -57,10 +63,12 @@ OPTIONS
     -m smtpd
         SMTP server mode: one session on stdin/stdout (spawn(8)), or with
         -d the daemon.
+    -m milter
+        Milter mode: always a daemon (see MILTER).
     -d
-        With -m smtpd: run as the daemon.
+        With -m smtpd: run as the daemon (-m milter always is one).
     -F
-        With -d: stay in the foreground (systemd Type=simple, tests); log
+        With -d or -m milter: stay in the foreground (systemd Type=simple, tests); log
         to stderr as well when it is a terminal.
     -c config
         Read settings from this file instead of /etc/postsift/postsift.conf.
@@ -130,6 +138,62 @@ DAEMON
     (LISTEN_PID names this process, LISTEN_FDS counts the sockets from
     descriptor 3, as systemd's .socket units do), the daemon serves on
     them and does not bind smtpd_listen; it logs that it does so.
+MILTER
+    postsift-filter -m milter serves milter_listen (Postfix's syntax:
+    inet:host:port, inet6:host:port or unix:/path; default
+    inet:127.0.0.1:10027) and is the daemon of DAEMON above with the
+    milter_ settings: milter_workers processes (Postfix keeps one milter
+    connection per SMTP session, so count one per concurrent session),
+    milter_max_sessions sessions each, milter_pid_file, and
+    milter_timeout for each packet from Postfix. SIGHUP and a change of
+    the signatures reload without refusing a connection, as above. In
+    main.cf:
+        smtpd_milters = inet:127.0.0.1:10027
+        milter_default_action = tempfail
+        milter_protocol = 6
+    milter_default_action = tempfail makes Postfix answer 4xx while the
+    milter is down or breaks off, so mail waits instead of passing
+    unscanned. Postfix's milter_content_timeout (300s) must be longer
+    than a scan takes (clamav_max_scantime, command_timeout).
+
+    Headers and body are spooled as Postfix passes them and inspected at
+    the end of the message, exactly as in the other modes. Then:
+    pass, tag
+        X-Virus-Scanned (and X-Virus-Status when tagged) are added with
+        the milter's header requests; X-Virus-Scanned and X-Virus-Status
+        headers that came with the message are renamed
+        X-Untrusted-X-Virus-Scanned and X-Untrusted-X-Virus-Status
+        (deleted and added back under that name, so they move to the end
+        of the header); nothing else of the message changes. A command
+        scanner's replacement message cannot be applied by a milter: it is
+        not used, with a warning.
+    reject
+        554 5.7.1 (or a command scanner's own 5xx) with the reason, given
+        by Postfix to the SMTP client at the end of DATA: nothing bounces.
+    discard
+        Postfix accepts the message and drops it (milter-discard).
+    quarantine
+        quarantine_method = hold puts the message in Postfix's hold queue
+        (milter-hold; the reason is in our log line, status=held);
+        postsuper -H QUEUEID releases it. quarantine_method = store (the
+        default) keeps it in quarantine_dir, as the other modes do, and
+        Postfix discards it; postsift-reinject --release ID sends it on.
+        The pipe and smtpd modes cannot hold: with hold they warn once
+        and store.
+    defer, and every failure of ours
+        451 4.x.x (a scanner error, a full spool, too many recipients): a
+        milter failure is never a 5xx.
+
+    Local submission: put the milter in non_smtpd_milters as well to scan
+    mail from sendmail(1) and postdrop (the pickup service). There is no
+    SMTP client to give a reject to: cleanup(8) refuses the message and
+    sendmail(1) reports the error to the local submitter (or the mail
+    bounces to the sender when submitted from a script that does not
+    look); a milter that is down makes milter_default_action apply to
+    local mail too (tempfail: postdrop keeps the message and pickup
+    tries again). Mail reinjected by a content filter must not pass the
+    milter again: use receive_override_options=no_milters on that smtpd.
+
 DIAGNOSTICS
     The first line on standard output is an enhanced status code and a
     reason; pipe(8) puts it in the delivery status and the DSN. That holds
@@ -162,7 +226,7 @@ SEE ALSO
 /*
  * postsift-filter - main program: the options, then the mode: pipe.c for
  * pipe mode, smtpd.c for one SMTP session (spawn(8)), daemon.c for the
- * daemon. The scanning lives in scan/, shared by every mode, and what
+ * daemons (smtpd.c or milter.c for each session). The scanning lives in scan/, shared by every mode, and what
  * each decision means for a mode in outcome.c.
  */
 #include <ctype.h>
@@ -172,6 +236,7 @@ SEE ALSO
 #include <unistd.h>
 
 #include "filter/daemon.h"
+#include "filter/outcome.h"
 #include "filter/pipe.h"
 #include "filter/smtpd.h"
 #include "scan/banned.h"
@@ -186,7 +251,8 @@ SEE ALSO
 
 #define USAGE "usage: postsift-filter -m pipe [-v] [-c config] [-o name=value]... " \
     "[-q queue_id] [-X attr=value]... [-O orcpt]... -f sender -- recipient... | " \
-    "postsift-filter -m smtpd [-d [-F]] [-v] [-c config] [-o name=value]..."
+    "postsift-filter -m smtpd [-d [-F]] [-v] [-c config] [-o name=value]... | " \
+    "postsift-filter -m milter [-F] [-v] [-c config] [-o name=value]..."
 
 typedef struct FILTER_OPTS {
     PROG_OPTS po;
@@ -292,7 +358,7 @@ static void parse_options(FILTER_OPTS *fo, int argc, char **argv, VBUF *err)
 static void configure(FILTER_OPTS *fo, VBUF *err)
 {
     if (prog_configure(&fo->po, err) < 0 || action_check(err) < 0
-        || banned_settings_check(err) < 0) {
+        || banned_settings_check(err) < 0 || outcome_method_check(err) < 0) {
         msg_warn("configuration error: %s", vbuf_str(err));
         exit_with(EXIT_TEMPFAIL, "4.3.5", "postsift configuration error: %s", vbuf_str(err));
     }
@@ -321,17 +387,22 @@ int     main(int argc, char **argv)
         return 0;
     }
     if (fo.mode == NULL)
-        usage("missing -m pipe or -m smtpd");
-    if (strcmp(fo.mode, "smtpd") == 0) {
-        status = fo.daemon_mode ? daemon_main(&fo.po, fo.foreground) : smtpd_spawn_session();
+        usage("missing -m pipe, -m smtpd or -m milter");
+    if (strcmp(fo.mode, "smtpd") == 0 || strcmp(fo.mode, "milter") == 0) {
+        if (strcmp(fo.mode, "milter") == 0)
+            status = daemon_main(&fo.po, fo.foreground, DAEMON_MILTER);
+        else if (fo.daemon_mode)
+            status = daemon_main(&fo.po, fo.foreground, DAEMON_SMTPD);
+        else
+            status = smtpd_spawn_session();
         vbuf_free(err);
         prog_opts_free(&fo.po);
         return status;
     }
     if (strcmp(fo.mode, "pipe") != 0)
-        usage("unknown mode (use -m pipe or -m smtpd)");
+        usage("unknown mode (use -m pipe, -m smtpd or -m milter)");
     if (fo.daemon_mode || fo.foreground)
-        usage("-d and -F go with -m smtpd");
+        usage("-d and -F go with -m smtpd or -m milter");
     if (fo.pa.sender == NULL)
         usage("missing -f sender");
     if (optind >= argc)

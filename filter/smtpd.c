@@ -1059,6 +1059,7 @@ static void smtpd_quarantine(SMTPD_STATE *st, const DECISION *d, int fd, OUTCOME
     VBUF   *id = vbuf_alloc(256), *err = vbuf_alloc(4096);
 
     smtpd_envelope(st, st->sender, &st->mail, &env);
+    (void)outcome_method(OUTCOME_SMTPD);        /* hold: a warning, then store */
     if (quarantine_store(var_quarantine_dir, &env, fd, verdict_names[d->verdict],
                          vbuf_str(d->detail), qid, id, err) < 0) {
         msg_warn("%s: quarantine failed: %s", qid ? qid : "NOQUEUE", vbuf_str(err));

@@ -1,13 +1,16 @@
 /*
- * test_filter_outcome - every action in both modes: the reply code,
- * enhanced status code and text of smtpd mode, the exit status and
- * output line of pipe mode, and the log line's status and reason, as the
- * two modes gave them before they shared one table
+ * test_filter_outcome - every action in every mode: the reply code,
+ * enhanced status code and text of smtpd and milter mode, the exit
+ * status and output line of pipe mode, and the log line's status and
+ * reason, as the modes gave them before they shared one table; the held
+ * outcome of the milter and quarantine_method
  */
 #include <string.h>
 
 #include "filter/outcome.h"
+#include "lib/config.h"
 #include "lib/exitpolicy.h"
+#include "lib/params.h"
 #include "tests/unit/unittest.h"
 
 typedef struct WANT {
@@ -51,6 +54,17 @@ static const WANT wants[] = {
         "postsift-filter: clean: DETAIL", "deferred", "deferred by policy"},
     {ACTION_COUNT, VERDICT_CLEAN, OUTCOME_SMTPD, OUTCOME_DEFER, 451, "4.7.1", EXIT_TEMPFAIL,
         "Error: message deferred: clean: DETAIL", "deferred", "deferred by policy"},
+    {ACTION_PASS, VERDICT_CLEAN, OUTCOME_MILTER, OUTCOME_RELAY, 0, NULL, EXIT_DONE, "", "sent", ""},
+    {ACTION_TAG, VERDICT_UNCHECKED, OUTCOME_MILTER, OUTCOME_RELAY, 0, NULL, EXIT_DONE, "", "sent",
+    ""},
+    {ACTION_REJECT, VERDICT_INFECTED, OUTCOME_MILTER, OUTCOME_REFUSE, 554, "5.7.1", EXIT_REFUSED,
+        "Error: message content rejected: infected: DETAIL", "rejected", "rejected by policy"},
+    {ACTION_DISCARD, VERDICT_UNCHECKED, OUTCOME_MILTER, OUTCOME_DROP, 250, "2.0.0", EXIT_DONE,
+        "Ok: discarded: unchecked: DETAIL", "discarded", "dropped by policy"},
+    {ACTION_QUARANTINE, VERDICT_INFECTED, OUTCOME_MILTER, OUTCOME_QUARANTINE, 250, "2.0.0",
+        EXIT_DONE, "", "quarantined", ""},
+    {ACTION_DEFER, VERDICT_ERROR, OUTCOME_MILTER, OUTCOME_DEFER, 451, "4.3.0", EXIT_TEMPFAIL,
+        "Error: message deferred: error: DETAIL", "deferred", "deferred by policy"},
 };
 
 /* check_outcome - o is what w wants */
@@ -129,6 +143,42 @@ static void test_quarantine(void)
     decision_free(&d);
 }
 
+/* test_held - the milter's hold, and quarantine_method */
+static void test_held(void)
+{
+    static const WANT held = {ACTION_QUARANTINE, VERDICT_INFECTED, OUTCOME_MILTER, OUTCOME_HOLD,
+        250, "2.0.0", EXIT_DONE, "held in the Postfix hold queue: infected: Eicar?%",
+    "held", "Postfix hold queue"};
+    DECISION d;
+    OUTCOME o;
+    VBUF   *err = vbuf_alloc(1024);
+
+    decision_init(&d);
+    outcome_init(&o);
+    vbuf_strcpy(d.detail, "Eicar\t%");
+    d.verdict = VERDICT_INFECTED;
+    d.action = ACTION_QUARANTINE;
+    outcome_for(&o, OUTCOME_MILTER, &d);
+    outcome_held(&o, OUTCOME_MILTER, &d);
+    check_outcome(&o, &held, "held");
+
+    config_init();
+    UT_CHECK(outcome_method_check(err) == 0, "store by default");
+    UT_EQ_INT(outcome_method(OUTCOME_MILTER), OUTCOME_METHOD_STORE, "milter: store");
+    ut_set("quarantine_method=hold");
+    UT_CHECK(outcome_method_check(err) == 0, "hold is good");
+    UT_EQ_INT(outcome_method(OUTCOME_MILTER), OUTCOME_METHOD_HOLD, "milter: hold");
+    UT_EQ_INT(outcome_method(OUTCOME_SMTPD), OUTCOME_METHOD_STORE, "smtpd: store, not hold");
+    UT_EQ_INT(outcome_method(OUTCOME_PIPE), OUTCOME_METHOD_STORE, "pipe: store, not hold");
+    ut_set("quarantine_method=bounce");
+    UT_CHECK(outcome_method_check(err) < 0, "bounce refused");
+    UT_EQ_STR(vbuf_str(err), "quarantine_method: \"bounce\" is neither store nor hold",
+              "why bounce is refused");
+    vbuf_free(err);
+    outcome_free(&o);
+    decision_free(&d);
+}
+
 /* test_detail - a reply gets printable ASCII, at most 300 bytes; the
  * pipe(8) line the detail as it is */
 static void test_detail(void)
@@ -174,6 +224,7 @@ static void test_relay_status(void)
     UT_EQ_STR(outcome_relay_status(OUTCOME_SMTPD, 421), "deferred", "smtpd 421");
     UT_EQ_STR(outcome_relay_status(OUTCOME_SMTPD, 0), "deferred", "smtpd no reply");
     UT_EQ_STR(outcome_relay_status(OUTCOME_SMTPD, -1), "deferred", "smtpd error");
+    UT_EQ_STR(outcome_relay_status(OUTCOME_MILTER, 250), "sent", "milter 250");
     UT_CHECK(outcome_keeps_message(ACTION_PASS), "pass keeps");
     UT_CHECK(outcome_keeps_message(ACTION_TAG), "tag keeps");
     UT_CHECK(outcome_keeps_message(ACTION_QUARANTINE), "quarantine keeps");
@@ -187,6 +238,7 @@ int main(void)
     UT_BEGIN("test_filter_outcome");
     test_table();
     test_quarantine();
+    test_held();
     test_detail();
     test_relay_status();
     return ut_done();
