@@ -11,7 +11,8 @@
  *               sees them, limits, times
  *   settings.c  the filter's own settings, through lib/config
  *   tables.c    access tables and restriction lists
- *   probe.c     the SMTP probe of a filter's port
+ *   probe.c     the SMTP probe of a filter's port, the milter probe
+ *   milter.c    the rules about postsift as a milter (smtpd_milters)
  *   discover.c  the filters, transports and reinjection smtpds
  *   rules.c     the rule table, the output lines and the man page text
  *   check.c     one run: options, reading, discovery, rules, exit status
@@ -30,6 +31,7 @@
 #define CK_MARGIN       60                      /* s a reply may need past a limit */
 #define CK_UNLIMITED    1000000L                /* a limit of 0: none */
 #define CK_PROBE_TIME   25                      /* s for the whole SMTP probe */
+#define CK_MILTER_TIME  10                      /* s for the whole milter probe */
 #define CK_DEFAULT_CONF "/etc/postsift/postsift.conf"
 
 /* CK_UNCONST - a pointer we own, held in a list of void * */
@@ -64,6 +66,7 @@ typedef struct CK_SERVICE {
     const char *svc;            /* "smtp" */
     const char *type;           /* "inet" */
     const char *maxproc;        /* the process limit field as written */
+    const char *chroot;         /* the chroot field as written */
     const char *command;        /* command and arguments */
     CK_LIST     words;          /* command split at white space */
 } CK_SERVICE;
@@ -77,6 +80,8 @@ typedef struct CK_SETTINGS {
     const char *smtpd_workers;
     const char *pipe_deadline;
     const char *smtpd_data_done_timeout;
+    const char *milter_listen;
+    const char *milter_workers;
     const char *error;          /* why lib/config refused it, or NULL */
 } CK_SETTINGS;
 
@@ -223,6 +228,7 @@ void    ck_restrictions(CK *ck, const CK_SERVICE *svc, CK_LIST *items);
 
 /* probe.c */
 int     ck_probe(CK *ck, const char *host, const char *port, VBUF *why);
+int     ck_milter_probe(CK *ck, const char *addr, const char *target, VBUF *why);
 
 /* discover.c */
 void    ck_discover(CK *ck);
@@ -250,5 +256,12 @@ void    ck_finding(CK *ck, const CK_RULE *rule, const char *what, const char *wh
 const CK_RULE *ck_rule(const char *id);
 void    ck_run_rules(CK *ck);
 void    ck_man(FILE *fp);
+
+/* milter.c: the milter rules (in the table of rules.c) */
+void    ck_milter_default_action(CK *ck, const CK_RULE *rule);
+void    ck_milter_content_timeout(CK *ck, const CK_RULE *rule);
+void    ck_milter_and_content_filter(CK *ck, const CK_RULE *rule);
+void    ck_milter_not_answering(CK *ck, const CK_RULE *rule);
+void    ck_milter_workers(CK *ck, const CK_RULE *rule);
 
 #endif

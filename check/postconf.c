@@ -288,6 +288,7 @@ static void pc_service_line(CK *ck, char *line, CK_MAP *unused)
     s->svc = f.v[0];
     s->type = f.v[1];
     s->maxproc = f.v[6];
+    s->chroot = f.v[4];
     s->name = ck_fmt(ck, "%s/%s", s->svc, s->type);
     s->command = ck_str(ck, cp);
     ck_words(ck, &s->words, cp);

@@ -1,11 +1,17 @@
 /*
  * probe - does the filter answer: connect, a 220 greeting, EHLO, a 250
  * reply, QUIT; all within CK_PROBE_TIME seconds (lib/netio deadlines).
+ * For a milter: connect, send SMFIC_OPTNEG (protocol version 6, every
+ * action and protocol step offered, as Postfix does), expect SMFIC_OPTNEG
+ * back, send SMFIC_QUIT; all within CK_MILTER_TIME seconds.
  *
  * With --snapshot nothing is contacted: the snapshot's file "probe" holds
  * one line per address, "HOST:PORT RESULT", where RESULT is the greeting
  * when the filter answered ("220 ..."), "timeout", or why it did not
- * ("nothing listens (connection refused)", "EHLO reply: 502 ...").
+ * ("nothing listens (connection refused)", "EHLO reply: 502 ..."); for a
+ * milter "ADDRESS RESULT" with the address as smtpd_milters writes it
+ * (inet:127.0.0.1:10027, unix:/path) and RESULT "OPTNEG ..." when it
+ * answered, "timeout", or why not.
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +20,12 @@
 #include "lib/netio.h"
 
 #define PR_LINE_MAX 2048
+#define PR_MILTER_MAX 65536                     /* the longest OPTNEG reply we read */
+#define PR_SMFIC_OPTNEG 'O'
+#define PR_SMFIC_QUIT   'Q'
+#define PR_SMFI_VERSION 6
+#define PR_SMFIF_ALL    0x1ffU                  /* every action (SMFIF_*) */
+#define PR_SMFIP_ALL    0x1fffffU               /* every protocol step (SMFIP_*) */
 
 /* pr_reply - the last line of an SMTP reply into line; -1 on no reply */
 static int pr_reply(NETIO *io, VBUF *line)
@@ -34,10 +46,10 @@ static const char *pr_printable(CK *ck, const VBUF *line)
     return ck_str(ck, msg_printable(buf, sizeof(buf), vbuf_str(line)));
 }
 
-/* pr_snapshot - the saved result for host:port; -2 when there is none */
-static int pr_snapshot(CK *ck, const char *host, const char *port, VBUF *why)
+/* pr_snapshot - the saved result for key ("host:port "), success when it
+   starts with ok; -2 when there is none */
+static int pr_snapshot(CK *ck, const char *key, const char *ok, VBUF *why)
 {
-    const char *key = ck_fmt(ck, strchr(host, ':') ? "[%s]:%s " : "%s:%s ", host, port);
     FILE   *fp = fopen(postconf_snap_path(ck, "probe"), "r");
     char    line[1024];
     int     ret = -2;
@@ -50,7 +62,7 @@ static int pr_snapshot(CK *ck, const char *host, const char *port, VBUF *why)
         if (strcmp(vbuf_str(why), "timeout") == 0)
             ret = 1;
         else
-            ret = strncmp(vbuf_str(why), "220", 3) == 0 ? 0 : -1;
+            ret = strncmp(vbuf_str(why), ok, strlen(ok)) == 0 ? 0 : -1;
     }
     if (fp)
         fclose(fp);
@@ -66,7 +78,8 @@ int     ck_probe(CK *ck, const char *host, const char *port, VBUF *why)
     int     ret = -1;
 
     if (ck->opts->snapshot)
-        return pr_snapshot(ck, host, port, why);
+        return pr_snapshot(ck, ck_fmt(ck, strchr(host, ':') ? "[%s]:%s " : "%s:%s ", host, port),
+                           "220", why);
     err = vbuf_alloc(4096);
     line = vbuf_alloc(PR_LINE_MAX + 1);
     if ((io = netio_connect(ck_fmt(ck, "[%s]:%s", host, port), CK_PROBE_TIME, err)) == NULL) {
@@ -100,6 +113,104 @@ int     ck_probe(CK *ck, const char *host, const char *port, VBUF *why)
     netio_close(io);
 out:
     vbuf_free(line);
+    vbuf_free(err);
+    return ret;
+}
+
+/* pr_put32 - a 32-bit number in network order */
+static void pr_put32(unsigned char *p, unsigned long v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+/* pr_get32 - a 32-bit number in network order */
+static unsigned long pr_get32(const unsigned char *p)
+{
+    return ((unsigned long)p[0] << 24) | ((unsigned long)p[1] << 16)
+        | ((unsigned long)p[2] << 8) | p[3];
+}
+
+/* pr_read_full - exactly len bytes; -1 on EOF, error or time-out */
+static int pr_read_full(NETIO *io, unsigned char *buf, size_t len)
+{
+    ssize_t n;
+    size_t  got;
+
+    for (got = 0; got < len; got += (size_t)n)
+        if ((n = netio_read(io, buf + got, len - got)) <= 0)
+            return -1;
+    return 0;
+}
+
+/* pr_optneg - the OPTNEG exchange on a connected milter; 0 with what it
+   answered in why, -1 with why not */
+static int pr_optneg(NETIO *io, VBUF *why)
+{
+    unsigned char pkt[17], hdr[5], body[12], skip[512];
+    unsigned long len, n;
+
+    pr_put32(pkt, 13);
+    pkt[4] = PR_SMFIC_OPTNEG;
+    pr_put32(pkt + 5, PR_SMFI_VERSION);
+    pr_put32(pkt + 9, PR_SMFIF_ALL);
+    pr_put32(pkt + 13, PR_SMFIP_ALL);
+    if (netio_write(io, pkt, sizeof(pkt)) < 0 || netio_flush(io) < 0
+        || pr_read_full(io, hdr, sizeof(hdr)) < 0) {
+        vbuf_strcpy(why, "no answer to SMFIC_OPTNEG");
+        return -1;
+    }
+    len = pr_get32(hdr);
+    if (hdr[4] != PR_SMFIC_OPTNEG || len < 13 || len > PR_MILTER_MAX) {
+        vbuf_sprintf(why, "answered SMFIC_OPTNEG with command 0x%02x, length %lu, not OPTNEG "
+                     "(not a milter?)", hdr[4], len);
+        return -1;
+    }
+    if (pr_read_full(io, body, sizeof(body)) < 0) {
+        vbuf_strcpy(why, "OPTNEG reply cut short");
+        return -1;
+    }
+    for (len -= 13; len > 0; len -= n)          /* macro lists: not needed */
+        if (pr_read_full(io, skip, n = len < sizeof(skip) ? len : sizeof(skip)) < 0)
+            break;
+    vbuf_sprintf(why, "OPTNEG version %lu, actions 0x%lx, protocol 0x%lx",
+                 pr_get32(body), pr_get32(body + 4), pr_get32(body + 8));
+    pkt[4] = PR_SMFIC_QUIT;
+    pr_put32(pkt, 1);
+    (void)netio_write(io, pkt, 5);
+    (void)netio_flush(io);
+    return 0;
+}
+
+/* ck_milter_probe - 0 with the OPTNEG reply in why when the milter addr
+   (connected as target: "inet:host:port" or "unix:/path") answers; -1
+   with why not; 1 when it did not answer in time; -2: not probed */
+int     ck_milter_probe(CK *ck, const char *addr, const char *target, VBUF *why)
+{
+    VBUF   *err;
+    NETIO  *io;
+    int     ret;
+
+    if (ck->opts->snapshot)
+        return pr_snapshot(ck, ck_fmt(ck, "%s ", addr), "OPTNEG", why);
+    err = vbuf_alloc(4096);
+    if ((io = netio_connect(target, CK_MILTER_TIME, err)) == NULL) {
+        if (strstr(vbuf_str(err), "refused"))
+            vbuf_strcpy(why, "nothing listens (connection refused)");
+        else if (strstr(vbuf_str(err), "No such file"))
+            vbuf_sprintf(why, "no socket %s (No such file or directory)", target + 5);
+        else
+            vbuf_strcpy(why, vbuf_str(err));
+        vbuf_free(err);
+        return strstr(vbuf_str(why), "timed out") ? 1 : -1;
+    }
+    netio_set_timeout(io, CK_MILTER_TIME);
+    netio_set_deadline(io, CK_MILTER_TIME);
+    if ((ret = pr_optneg(io, why)) < 0 && netio_errkind(io) == NETIO_TIMEOUT)
+        ret = 1;
+    netio_close(io);
     vbuf_free(err);
     return ret;
 }

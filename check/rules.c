@@ -1117,6 +1117,62 @@ const CK_RULE ck_rules[] = {
      "transport <TRANSPORT> must be a master.cf service",
      "the mail is deferred (mail transport unavailable) until it bounces",
      "add the <TRANSPORT> service, or correct the content_filter / FILTER action"},
+    {"milter-default-action", ck_milter_default_action,
+     "postsift's milter (the entry of smtpd_milters or non_smtpd_milters that is postsift.conf's "
+     "milter_listen) has a default action other than tempfail: milter_default_action (main.cf "
+     "or a service's -o), or default_action in the milter's { } settings. All three others are "
+     "findings: accept is the worst for a scanner (mail flows unscanned and nobody is told), "
+     "reject refuses mail that was never judged (the senders bounce it), quarantine holds "
+     "every message unscanned until someone releases it.",
+     "postsift's milter <MILTER> needs default_action tempfail (now '<VALUE>')",
+     "while the milter is down, slow or refusing, mail is not scanned: accept delivers it, "
+     "quarantine holds it for a release that delivers it unscanned, reject makes the senders "
+     "bounce it",
+     "set milter_default_action = tempfail (postsift-postfix install milter does), or "
+     "default_action = tempfail in the { } settings of <MILTER>"},
+    {"milter-content-timeout", ck_milter_content_timeout,
+     "The content time-out of postsift's milter (milter_content_timeout, or content_timeout in "
+     "its { } settings) is below the filter's smtpd_data_done_timeout (its limit for scanning "
+     "one message) plus 60s. The connect and command time-outs are not compared: postsift "
+     "scans at the end of the message, under the content time-out.",
+     "the content time-out ('<VALUE>') must exceed the filter's smtpd_data_done_timeout "
+     "(<FILTER_TIMEOUT>) by 60s",
+     "Postfix gives up on a slow scan and applies the default action: with tempfail a message "
+     "that always scans that long is retried until the sender gives up, with accept it goes "
+     "through unscanned",
+     "set milter_content_timeout = <SECONDS>s or more (and below 600s, the client's limit for "
+     "the final dot), as postsift-postfix install milter does"},
+    {"milter-and-content-filter", ck_milter_and_content_filter,
+     "An smtpd service (or pickup, for non_smtpd_milters) gives its mail to postsift's milter "
+     "and to postsift as a content filter as well: its content_filter or a FILTER action names "
+     "a postsift transport, or its smtpd_proxy_filter is postsift.",
+     "mail that postsift's milter <MILTER> scans must not go through postsift again",
+     "every message is scanned twice: twice the time and CPU, and a message the milter passed "
+     "or tagged can be rejected or quarantined by the second pass, after the client was told "
+     "250",
+     "keep one design: postsift-postfix remove, then install either milter or a content filter "
+     "design"},
+    {"milter-not-answering", ck_milter_not_answering,
+     "postsift's milter does not answer: connect to its address (a unix: socket relative to "
+     "queue_directory, or inside it for a chrooted smtpd), send SMFIC_OPTNEG (protocol "
+     "version 6), expect SMFIC_OPTNEG back, all within 10s. A missing socket, a refused "
+     "connection, a time-out or another answer are findings.",
+     "connect to <MILTER>, send SMFIC_OPTNEG, expect SMFIC_OPTNEG",
+     "every SMTP client that the milter should scan gets 4xx (tempfail) and its mail waits at "
+     "the sender; with default_action accept it passes unscanned",
+     "start the milter (systemctl enable --now postsift-milter, or postsift-filter -m milter) "
+     "and compare milter_listen in postsift.conf with smtpd_milters"},
+    {"milter-workers", ck_milter_workers,
+     "postsift.conf's milter_workers is below the sum of the process limits of the smtpd "
+     "services that use postsift's milter. Each smtpd process holds one milter session for "
+     "its whole SMTP session, and a worker serves one session at a time: the sessions past "
+     "milter_workers do not share a worker, they wait in the listen queue.",
+     "milter_workers (<WORKERS>) must not be below the SMTP sessions that use the milter "
+     "(<SESSIONS>)",
+     "under load the extra SMTP sessions wait for a free worker; past milter_connect_timeout "
+     "or milter_command_timeout they get the default action (4xx with tempfail) and the "
+     "clients retry later",
+     "raise milter_workers to <SESSIONS> or more, or lower the process limit of <SERVICES>"},
     {"filter-config", rl_filter_config,
      "The filter's configuration (postsift.conf with the -o arguments of the service's "
      "argv) does not load as postsift-filter loads it. The other rules then use what the "

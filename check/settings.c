@@ -23,7 +23,7 @@
 /* the settings the rules read, with where CK_SETTINGS keeps each */
 static const char *const set_names[] = {
     "reinject_target", "smtpd_listen", "smtpd_workers", "pipe_deadline",
-    "smtpd_data_done_timeout", NULL,
+    "smtpd_data_done_timeout", "milter_listen", "milter_workers", NULL,
 };
 
 /* set_slot - the field of name */
@@ -37,6 +37,10 @@ static const char **set_slot(CK_SETTINGS *set, const char *name)
         return &set->smtpd_workers;
     if (strcmp(name, "pipe_deadline") == 0)
         return &set->pipe_deadline;
+    if (strcmp(name, "milter_listen") == 0)
+        return &set->milter_listen;
+    if (strcmp(name, "milter_workers") == 0)
+        return &set->milter_workers;
     return &set->smtpd_data_done_timeout;
 }
 
@@ -48,6 +52,8 @@ static void set_from_vars(CK *ck, CK_SETTINGS *set)
     set->smtpd_workers = ck_fmt(ck, "%ld", var_smtpd_workers);
     set->pipe_deadline = ck_fmt(ck, "%lds", var_pipe_deadline);
     set->smtpd_data_done_timeout = ck_fmt(ck, "%lds", var_smtpd_data_done_timeout);
+    set->milter_listen = ck_str(ck, var_milter_listen);
+    set->milter_workers = ck_fmt(ck, "%ld", var_milter_workers);
 }
 
 /* set_text_line - one logical line of a refused file: a setting we need */

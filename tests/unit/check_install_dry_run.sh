@@ -2,7 +2,8 @@
 # check_install_dry_run - "postsift-postfix install --dry-run" changes
 # nothing and prints what install does
 #
-# For each design (simple, simple --only, advanced, spawn, before-queue)
+# For each design (simple, simple --only, advanced, spawn, before-queue,
+# milter --local)
 # three copies of one scratch Postfix configuration directory: install
 # --dry-run runs on the first, which must stay as it was (main.cf,
 # master.cf, no saved state, no --only tables); install runs for real on
@@ -30,7 +31,7 @@ if ! command -v postconf >/dev/null 2>&1 || ! id -u postsift >/dev/null 2>&1; th
 fi
 dir=$(mktemp -d /tmp/$name.XXXXXX) || exit 1
 trap 'rm -rf "$dir"' EXIT
-echo "$name: plan 26 checks"
+echo "$name: plan 31 checks"
 
 mkdir "$dir/postsift"
 : > "$dir/postsift/postsift.conf"
@@ -131,6 +132,7 @@ check "only: the dry run shows the tables install writes" \
 design advanced advanced
 design spawn spawn -m 4
 design before-queue before-queue
+design milter milter --local
 
 if [ "$fail" -gt 0 ]; then
     for f in "$dir"/*.out; do
