@@ -13,6 +13,16 @@
  * downstream and return its final reply. Our own failures are always
  * 4xx: mail is never refused or lost because of us.
  *
+ * LMTP (RFC 2033) on the same engine: LHLO makes the session an LMTP
+ * session (EHLO and HELO are then unknown, as LHLO is in an SMTP
+ * session: the command table says so). MAIL and RCPT are answered here
+ * (cmd_mail_local, cmd_rcpt_local); after the verdict, pass and tag run
+ * the whole transaction downstream (smtpd_lmtp_hand_over: MAIL, each
+ * RCPT, DATA, by SMTP) and the final dot gets one reply per accepted
+ * recipient, in RCPT order: the downstream's refusal of that recipient,
+ * or its reply to the message. Every other outcome is the same reply
+ * for each recipient (smtpd_final_reply).
+ *
  * Bounds on the client, in Postfix's spirit: smtpd_junk_command_limit
  * (NOOP, RSET and the like), SMTPD_ERROR_MAX errors, a session deadline,
  * XFORWARD only from smtpd_authorized_xforward_hosts (the socket's own
@@ -80,6 +90,10 @@ static const char *const xf_names[XF_COUNT] = {
     "NAME", "ADDR", "PORT", "PROTO", "HELO", "IDENT", "SOURCE",
 };
 
+static const char *const smtpd_proto_names[] = {
+    "none", "SMTP", "LMTP",
+};
+
 typedef struct SMTPD_RCPT {
     char   *addr;
     char   *notify;             /* NULL or upper case list */
@@ -111,6 +125,7 @@ typedef struct SMTPD_STATE {
     int     errors;             /* protocol errors so far */
     int     junk;               /* commands that did no work (NOOP, RSET...) */
     int     helos;              /* HELO and EHLO commands so far */
+    SMTPD_PROTO proto;          /* SMTP or LMTP, from the first greeting */
     int     xforward_ok;        /* the client may send XFORWARD */
     struct timespec start;      /* of the session, for its deadline */
     int     quit;               /* end the session after this command */
@@ -329,6 +344,32 @@ static void smtpd_error(SMTPD_STATE *st, const char *fmt, ...)
     va_start(ap, fmt);
     smtpd_vreply(st, fmt, ap);
     va_end(ap);
+}
+
+/* smtpd_final_replies - how many replies the end of data gets: one per
+ * accepted recipient in LMTP (RFC 2033 4.2), else one */
+static int smtpd_final_replies(const SMTPD_STATE *st)
+{
+    return st->proto == SMTPD_PROTO_LMTP ? st->nrcpt : 1;
+}
+
+/* smtpd_final_reply - the reply to the end of data (or to what stands
+ * for it), one line: once, or in LMTP once for each recipient */
+static void smtpd_final_reply(SMTPD_STATE *st, const char *fmt, ...) PS_PRINTF(2, 3);
+
+static void smtpd_final_reply(SMTPD_STATE *st, const char *fmt, ...)
+{
+    VBUF   *line = vbuf_alloc(SMTP_LINE_MAX);
+    va_list ap;
+    int     i, n = smtpd_final_replies(st);
+
+    va_start(ap, fmt);
+    if (vbuf_vsprintf_append(line, fmt, ap) < 0)
+        vbuf_strcpy(line, "451 4.3.0 Error: reply too long");
+    va_end(ap);
+    for (i = 0; i < n; i++)
+        smtpd_reply(st, "%s", vbuf_str(line));
+    vbuf_free(line);
 }
 
 /* smtpd_junk - a command that did no work (NOOP, RSET, ...): past
@@ -888,12 +929,13 @@ static void smtpd_params_free(SMTPD_PARAMS *p)
 }
 
 /* smtpd_tx_reset - forget the transaction (and the XFORWARD attributes,
- * as Postfix does); rset: end it downstream too */
+ * as Postfix does); rset: end it downstream too (in LMTP the downstream
+ * has no part of it before the dot) */
 static void smtpd_tx_reset(SMTPD_STATE *st, int rset)
 {
     int     i;
 
-    if (rset && st->in_mail)
+    if (rset && st->in_mail && st->proto != SMTPD_PROTO_LMTP)
         smtpd_downstream_rset(st);
     st->in_mail = 0;
     st->tx_lost = 0;
@@ -1009,46 +1051,251 @@ static void smtpd_hand_over_result(SMTPD_STATE *st, SMTP_REPLY *r, int code, OUT
     vbuf_free(err);
 }
 
+/* smtpd_hand_over_time - whole seconds (rounded up) left for the
+ * hand-over; 0 after the 451 for each recipient when none are left.
+ * The client waits for our answer, and gives up (then perhaps delivers
+ * twice) after its data-done timeout: the scan and the hand-over share
+ * smtpd_data_done_timeout from the final dot. */
+static int smtpd_hand_over_time(SMTPD_STATE *st, OUTCOME *o)
+{
+    const char *qid = smtpd_queue_id(st);
+    double  remaining = (double)var_smtpd_data_done_timeout - smtpd_elapsed(&st->dot_time);
+
+    if (remaining > 0)
+        return remaining >= INT_MAX ? INT_MAX : (int)remaining + (remaining > (int)remaining);
+    msg_warn("%s: smtpd_data_done_timeout (%lds) passed before the hand-over",
+             qid ? qid : "NOQUEUE", var_smtpd_data_done_timeout);
+    smtpd_final_reply(st, "451 4.4.7 Error: scanning took too long, try again later");
+    o->status = "deferred";
+    vbuf_strcpy(o->why, "smtpd_data_done_timeout exceeded");
+    smtpd_downstream_rset(st);
+    return 0;
+}
+
+/* smtpd_fd_source - the data source of a hand-over: our header block,
+ * then the spool */
+static void smtpd_fd_source(SMTP_FD_SOURCE *src, const DECISION *d)
+{
+    memset(src, 0, sizeof(*src));
+    src->prefix = vbuf_str(d->prefix);
+    src->prefix_len = vbuf_len(d->prefix);
+    src->fd = d->fd;
+}
+
 /* smtpd_hand_over - pass and tag: the message to the downstream, its
  * reply to the client */
 static void smtpd_hand_over(SMTPD_STATE *st, const DECISION *d, OUTCOME *o)
 {
-    const char *qid = smtpd_queue_id(st);
     SMTP_FD_SOURCE src;
     SMTP_REPLY r;
-    double  remaining;
-    int     code;
+    int     code, secs;
 
     o->status = "deferred";
     if (st->cli == NULL || st->tx_lost) {
-        smtpd_reply(st, "451 4.3.0 Error: connection to the downstream lost, try again later");
+        smtpd_final_reply(st, "451 4.3.0 Error: connection to the downstream lost, "
+                          "try again later");
         vbuf_strcpy(o->why, "downstream connection lost");
         return;
     }
-    /* The client waits for our answer, and gives up (then perhaps
-     * delivers twice) after its data-done timeout: bound the scan and the
-     * hand-over together. */
-    remaining = (double)var_smtpd_data_done_timeout - smtpd_elapsed(&st->dot_time);
-    if (remaining <= 0) {
-        msg_warn("%s: smtpd_data_done_timeout (%lds) passed before the hand-over",
-                 qid ? qid : "NOQUEUE", var_smtpd_data_done_timeout);
-        smtpd_reply(st, "451 4.4.7 Error: scanning took too long, try again later");
-        vbuf_strcpy(o->why, "smtpd_data_done_timeout exceeded");
-        smtpd_downstream_rset(st);
+    if ((secs = smtpd_hand_over_time(st, o)) == 0)
         return;
-    }
-    memset(&src, 0, sizeof(src));
-    src.prefix = vbuf_str(d->prefix);
-    src.prefix_len = vbuf_len(d->prefix);
-    src.fd = d->fd;
-    /* netio counts whole seconds */
-    smtpcli_set_deadline(st->cli, (int)remaining + (remaining > (int)remaining));
+    smtpd_fd_source(&src, d);
+    smtpcli_set_deadline(st->cli, secs);
     smtp_reply_init(&r);
     code = smtpcli_data(st->cli, smtp_fd_source_read, &src, &r);
     if (st->cli)
         smtpcli_set_deadline(st->cli, 0);
     smtpd_hand_over_result(st, &r, code, o);
     smtp_reply_free(&r);
+}
+
+ /*
+  * The LMTP hand-over: the whole transaction goes downstream after the
+  * verdict, and each recipient gets its own reply (RFC 2033 4.2).
+  */
+
+/* smtpd_reply_copy - dst (initialized) becomes a copy of src */
+static void smtpd_reply_copy(SMTP_REPLY *dst, const SMTP_REPLY *src)
+{
+    if (dst == src)
+        return;
+    dst->code = src->code;
+    memcpy(dst->dsn, src->dsn, sizeof(dst->dsn));
+    vbuf_reset(dst->text);
+    vbuf_append(dst->text, vbuf_str(src->text), vbuf_len(src->text));
+}
+
+/* smtpd_lmtp_ours - a reply that answers nothing (none, a 3xx, a 421)
+ * becomes a 451 of ours: our failure, never a 5xx */
+static void smtpd_lmtp_ours(SMTP_REPLY *r)
+{
+    char    text[SMTPD_TEXT_MAX + 1];
+
+    if (r->code == 421) {
+        r->code = 451;                  /* its text and 4.x.x code stay */
+    } else if (r->code <= 0 || r->code / 100 == 3) {
+        SMTPD_PRINTABLE(text, smtpd_one_line(r), SMTPD_TEXT_MAX);
+        smtp_reply_set(r, 451, "4.3.0", "Error: %s", text);
+    }
+}
+
+/* smtpd_lmtp_fail_all - the transaction failed as a whole with r: every
+ * recipient the downstream has not refused on its own gets r */
+static void smtpd_lmtp_fail_all(SMTPD_STATE *st, SMTP_REPLY *rr, const SMTP_REPLY *r)
+{
+    int     i;
+
+    for (i = 0; i < st->nrcpt; i++)
+        if (rr[i].code == 0 || rr[i].code / 100 == 2)
+            smtpd_reply_copy(&rr[i], r);
+}
+
+/* smtpd_lmtp_envelope - XFORWARD, MAIL and each RCPT downstream, rr[i]
+ * the reply for recipient i; the number of recipients accepted, 0 when
+ * there is nothing to send (every one of rr then has its reply) */
+static int smtpd_lmtp_envelope(SMTPD_STATE *st, SMTP_REPLY *rr, int secs)
+{
+    SMTP_ENVELOPE env;
+    SMTP_RCPT rcpt;
+    SMTP_REPLY r;
+    int     i, code, n = 0;
+
+    smtpd_envelope(st, st->sender, &st->mail, &env);
+    smtp_reply_init(&r);
+    code = smtpd_downstream_mail(st, &env, &r);
+    if (code / 100 != 2) {
+        /* a 3xx to MAIL: that connection is out of step, never reuse it */
+        if (code / 100 == 3 && st->cli)
+            smtpd_drop_cli(st);
+        smtpd_lmtp_fail_all(st, rr, &r);
+    } else {
+        smtpcli_set_deadline(st->cli, secs);
+        for (i = 0; i < st->nrcpt; i++) {
+            memset(&rcpt, 0, sizeof(rcpt));
+            rcpt.addr = st->rcpt[i].addr;
+            rcpt.notify = st->rcpt[i].notify;
+            rcpt.orcpt = st->rcpt[i].orcpt;
+            code = smtpcli_rcpt(st->cli, &rcpt, &rr[i]);
+            if (code / 100 == 2) {
+                n++;
+            } else if (code <= 0 || code / 100 == 3 || code == 421) {
+                /* the connection is lost, or out of step */
+                smtpd_drop_cli(st);
+                smtpd_lmtp_fail_all(st, rr, &rr[i]);
+                n = 0;
+                break;
+            }
+        }
+    }
+    myfree(env.rcpt);
+    smtp_reply_free(&r);
+    return n;
+}
+
+/* smtpd_lmtp_refused - log each recipient the downstream refused while
+ * it took others; their number */
+static int smtpd_lmtp_refused(const SMTPD_STATE *st, const SMTP_REPLY *rr)
+{
+    const char *qid = smtpd_queue_id(st);
+    VBUF   *text = vbuf_alloc(SMTPD_REPLY_CAP);
+    char    addr[SMTPD_ADDR_MAX + 1], why[SMTPD_TEXT_MAX + 1];
+    int     i, n = 0;
+
+    for (i = 0; i < st->nrcpt; i++) {
+        if (rr[i].code / 100 == 2)
+            continue;
+        n++;
+        smtp_reply_one_line(&rr[i], text);
+        msg_info("%s: to=<%s>, refused by %s: %d %s", qid ? qid : "NOQUEUE",
+                 SMTPD_PRINTABLE(addr, st->rcpt[i].addr, SMTPD_ADDR_MAX), var_reinject_target,
+                 rr[i].code, SMTPD_PRINTABLE(why, vbuf_str(text), SMTPD_TEXT_MAX));
+    }
+    vbuf_free(text);
+    return n;
+}
+
+/* smtpd_lmtp_data - DATA downstream; each recipient the downstream
+ * accepted gets its reply to the message; o the log's status */
+static void smtpd_lmtp_data(SMTPD_STATE *st, const DECISION *d, SMTP_REPLY *rr, OUTCOME *o)
+{
+    const char *qid = smtpd_queue_id(st);
+    VBUF   *text = vbuf_alloc(SMTPD_REPLY_CAP);
+    SMTP_FD_SOURCE src;
+    SMTP_REPLY r;
+    int     code, i;
+
+    smtpd_fd_source(&src, d);
+    smtp_reply_init(&r);
+    code = smtpcli_data(st->cli, smtp_fd_source_read, &src, &r);
+    smtp_reply_one_line(&r, text);
+    vbuf_sprintf(o->why, "%d %s", code, vbuf_str(text));
+    o->status = outcome_relay_status(OUTCOME_SMTPD, code);
+    if (code / 100 == 2) {
+        smtp_queue_id(&r, o->queued_as);
+    } else if (code <= 0 || code / 100 == 3 || code == 421) {
+        if (code != 421)
+            msg_warn("%s: relay to %s failed: %s", qid ? qid : "NOQUEUE", var_reinject_target,
+                     vbuf_str(o->why));
+        o->status = "deferred";
+        smtpd_drop_cli(st);
+    } else {
+        smtpd_downstream_rset(st);
+    }
+    for (i = 0; i < st->nrcpt; i++)
+        if (rr[i].code / 100 == 2)
+            smtpd_reply_copy(&rr[i], &r);
+    smtp_reply_free(&r);
+    vbuf_free(text);
+}
+
+/* smtpd_lmtp_unsent - nothing went downstream: the log's status and
+ * reason from the recipients' replies (rejected when all are 5xx) */
+static void smtpd_lmtp_unsent(const SMTPD_STATE *st, const SMTP_REPLY *rr, OUTCOME *o)
+{
+    VBUF   *text = vbuf_alloc(SMTPD_REPLY_CAP);
+    int     i, permanent = 0;
+
+    for (i = 0; i < st->nrcpt; i++)
+        permanent += rr[i].code / 100 == 5;
+    o->status = permanent == st->nrcpt ? "rejected" : "deferred";
+    smtp_reply_one_line(&rr[0], text);
+    vbuf_sprintf(o->why, "%d %s", rr[0].code, vbuf_str(text));
+    vbuf_free(text);
+}
+
+/* smtpd_lmtp_hand_over - pass and tag in LMTP: the transaction
+ * downstream now, then one reply per recipient in RCPT order */
+static void smtpd_lmtp_hand_over(SMTPD_STATE *st, const DECISION *d, OUTCOME *o)
+{
+    SMTP_REPLY *rr;
+    int     i, secs, accepted, refused;
+
+    o->status = "deferred";
+    if ((secs = smtpd_hand_over_time(st, o)) == 0)
+        return;
+    rr = mycalloc((size_t)st->nrcpt, sizeof(*rr));
+    for (i = 0; i < st->nrcpt; i++)
+        smtp_reply_init(&rr[i]);
+    if ((accepted = smtpd_lmtp_envelope(st, rr, secs)) > 0) {
+        refused = smtpd_lmtp_refused(st, rr);
+        smtpd_lmtp_data(st, d, rr, o);
+        if (refused > 0)
+            vbuf_sprintf_append(o->why, "; %d of %d recipients refused downstream", refused,
+                                st->nrcpt);
+    } else {
+        smtpd_downstream_rset(st);
+        for (i = 0; i < st->nrcpt; i++)
+            smtpd_lmtp_ours(&rr[i]);
+        smtpd_lmtp_unsent(st, rr, o);
+    }
+    if (st->cli)
+        smtpcli_set_deadline(st->cli, 0);
+    for (i = 0; i < st->nrcpt; i++) {
+        smtpd_lmtp_ours(&rr[i]);
+        smtpd_relay_reply(st, &rr[i], rr[i].code);
+        smtp_reply_free(&rr[i]);
+    }
+    myfree(rr);
 }
 
 /* smtpd_quarantine - store the message; o says how it went */
@@ -1098,12 +1345,14 @@ static void smtpd_act(SMTPD_STATE *st, int fd, long long size, int oversize)
         vbuf_reset(o.queued_as);
         smtpd_downstream_rset(st);
         st->quit = 1;
+    } else if (o.todo == OUTCOME_RELAY && st->proto == SMTPD_PROTO_LMTP) {
+        smtpd_lmtp_hand_over(st, &d, &o);
     } else if (o.todo == OUTCOME_RELAY) {
         smtpd_hand_over(st, &d, &o);
     } else {
         if (o.todo == OUTCOME_QUARANTINE)
             smtpd_quarantine(st, &d, fd, &o);
-        smtpd_reply(st, "%03d %s %s", o.code, o.dsn, vbuf_str(o.text));
+        smtpd_final_reply(st, "%03d %s %s", o.code, o.dsn, vbuf_str(o.text));
         /* every case but a hand-over ends the downstream transaction */
         smtpd_downstream_rset(st);
     }
@@ -1218,19 +1467,25 @@ static int smtpd_addr_ok(const char *addr)
     return strlen(addr) <= SMTPD_ADDR_MAX && !smtpd_has_ctl(addr);
 }
 
-/* cmd_helo - HELO and EHLO */
-static void cmd_helo_common(SMTPD_STATE *st, char *args, int ehlo)
+/* cmd_helo_common - HELO, EHLO and LHLO (verb): the greeting, and the
+ * session's protocol (the command table keeps an LMTP session from
+ * EHLO and HELO, an SMTP session from LHLO) */
+static void cmd_helo_common(SMTPD_STATE *st, char *args, const char *verb)
 {
     char    buf[256];
+    int     ehlo = strcmp(verb, "HELO") != 0;
 
     if (*args == 0) {
-        smtpd_error(st, "501 5.5.4 Syntax: %s hostname", ehlo ? "EHLO" : "HELO");
+        smtpd_error(st, "501 5.5.4 Syntax: %s hostname", verb);
         return;
     }
     /* one greeting is all a client needs (no STARTTLS here) */
     if (st->helos++ > 0)
         smtpd_junk(st);
     smtpd_tx_reset(st, 1);
+    st->proto = strcmp(verb, "LHLO") == 0 ? SMTPD_PROTO_LMTP : SMTPD_PROTO_SMTP;
+    if (msg_verbose)
+        msg_debug("%s: %s session", verb, smtpd_proto_names[st->proto]);
     smtpd_replace(&st->helo, SMTPD_PRINTABLE(buf, args, sizeof(buf) - 1));
     if (!ehlo) {
         smtpd_reply(st, "250 %s", smtpd_hostname());
@@ -1255,12 +1510,18 @@ static void cmd_helo_common(SMTPD_STATE *st, char *args, int ehlo)
 
 static void cmd_helo(SMTPD_STATE *st, char *args)
 {
-    cmd_helo_common(st, args, 0);
+    cmd_helo_common(st, args, "HELO");
 }
 
 static void cmd_ehlo(SMTPD_STATE *st, char *args)
 {
-    cmd_helo_common(st, args, 1);
+    cmd_helo_common(st, args, "EHLO");
+}
+
+/* cmd_lhlo - LHLO (RFC 2033): EHLO's answer, and an LMTP session */
+static void cmd_lhlo(SMTPD_STATE *st, char *args)
+{
+    cmd_helo_common(st, args, "LHLO");
 }
 
 /* cmd_xforward - client attributes from the upstream Postfix */
@@ -1501,6 +1762,56 @@ static int smtpd_relay_check(SMTPD_STATE *st)
     return 0;
 }
 
+/* smtpd_mail_parse - MAIL's address and parameters, checked, and
+ * somewhere to relay to; 0, or -1 after the error reply */
+static int smtpd_mail_parse(SMTPD_STATE *st, char *args, char **addr, SMTPD_PARAMS *mail)
+{
+    char   *params;
+
+    if (smtpd_parse_path(args, "FROM:", addr, &params) < 0) {
+        smtpd_error(st, "501 5.5.4 Syntax: MAIL FROM:<address>");
+        return -1;
+    }
+    if (!smtpd_addr_ok(*addr)) {
+        smtpd_error(st, "501 5.1.7 Bad sender address syntax");
+        return -1;
+    }
+    if (smtpd_params(st, params, smtpd_mail_params, mail) < 0)
+        return -1;
+    if (smtpd_relay_check(st) < 0) {
+        smtpd_params_free(mail);
+        return -1;
+    }
+    /* MAIL without a greeting: an SMTP session, as Postfix allows */
+    if (st->proto == SMTPD_PROTO_NONE)
+        st->proto = SMTPD_PROTO_SMTP;
+    st->mail_time = clock_now();
+    return 0;
+}
+
+/* smtpd_mail_begin - the transaction begins (it owns mail now) */
+static void smtpd_mail_begin(SMTPD_STATE *st, const char *addr, SMTPD_PARAMS *mail)
+{
+    st->sender = mystrdup(addr);
+    st->mail = *mail;
+    st->nrcpt = 0;
+    st->tx_lost = 0;
+    st->in_mail = 1;
+}
+
+/* cmd_mail_local - MAIL FROM in LMTP: answered here, relayed with the
+ * message (smtpd_lmtp_hand_over) */
+static void cmd_mail_local(SMTPD_STATE *st, char *args)
+{
+    SMTPD_PARAMS mail;
+    char   *addr;
+
+    if (smtpd_mail_parse(st, args, &addr, &mail) < 0)
+        return;
+    smtpd_mail_begin(st, addr, &mail);
+    smtpd_reply(st, "250 2.1.0 Ok");
+}
+
 /* cmd_mail - MAIL FROM, relayed in lock-step; the transaction begins
  * only when the downstream accepted it */
 static void cmd_mail(SMTPD_STATE *st, char *args)
@@ -1508,34 +1819,17 @@ static void cmd_mail(SMTPD_STATE *st, char *args)
     SMTPD_PARAMS mail;
     SMTP_ENVELOPE env;
     SMTP_REPLY r;
-    char   *addr, *params;
+    char   *addr;
     char    buf[SMTP_LINE_MAX];
     int     code;
 
-    if (smtpd_parse_path(args, "FROM:", &addr, &params) < 0) {
-        smtpd_error(st, "501 5.5.4 Syntax: MAIL FROM:<address>");
+    if (smtpd_mail_parse(st, args, &addr, &mail) < 0)
         return;
-    }
-    if (!smtpd_addr_ok(addr)) {
-        smtpd_error(st, "501 5.1.7 Bad sender address syntax");
-        return;
-    }
-    if (smtpd_params(st, params, smtpd_mail_params, &mail) < 0)
-        return;
-    if (smtpd_relay_check(st) < 0) {
-        smtpd_params_free(&mail);
-        return;
-    }
-    st->mail_time = clock_now();
     smtpd_envelope(st, addr, &mail, &env);
     smtp_reply_init(&r);
     code = smtpd_downstream_mail(st, &env, &r);
     if (code / 100 == 2) {
-        st->sender = mystrdup(addr);
-        st->mail = mail;                /* the transaction owns it now */
-        st->nrcpt = 0;
-        st->tx_lost = 0;
-        st->in_mail = 1;
+        smtpd_mail_begin(st, addr, &mail);
         smtpd_relay_reply(st, &r, code);
     } else {
         /* a 3xx to MAIL: that connection is out of step, never reuse it */
@@ -1600,26 +1894,49 @@ static void smtpd_rcpt_relay(SMTPD_STATE *st, const char *addr, SMTPD_PARAMS *p)
     smtp_reply_free(&r);
 }
 
-/* cmd_rcpt - RCPT TO, relayed in lock-step */
-static void cmd_rcpt(SMTPD_STATE *st, char *args)
+/* smtpd_rcpt_parse - RCPT's address and parameters, checked, and room
+ * for one more recipient; 0, or -1 after the reply */
+static int smtpd_rcpt_parse(SMTPD_STATE *st, char *args, char **addr, SMTPD_PARAMS *p)
 {
-    SMTPD_PARAMS p;
-    char   *addr, *params;
+    char   *params;
 
-    if (smtpd_parse_path(args, "TO:", &addr, &params) < 0) {
+    if (smtpd_parse_path(args, "TO:", addr, &params) < 0) {
         smtpd_error(st, "501 5.5.4 Syntax: RCPT TO:<address>");
-        return;
+        return -1;
     }
-    if (*addr == 0 || !smtpd_addr_ok(addr)) {
+    if (**addr == 0 || !smtpd_addr_ok(*addr)) {
         smtpd_error(st, "501 5.1.3 Bad recipient address syntax");
-        return;
+        return -1;
     }
     if (st->nrcpt >= SMTPD_RCPT_MAX) {
         smtpd_junk(st);
         smtpd_reply(st, "452 4.5.3 Error: too many recipients");
-        return;
+        return -1;
     }
-    if (smtpd_params(st, params, smtpd_rcpt_params, &p) < 0)
+    return smtpd_params(st, params, smtpd_rcpt_params, p);
+}
+
+/* cmd_rcpt_local - RCPT TO in LMTP: answered here; the downstream's
+ * answer comes after the final dot, as this recipient's reply */
+static void cmd_rcpt_local(SMTPD_STATE *st, char *args)
+{
+    SMTPD_PARAMS p;
+    char   *addr;
+
+    if (smtpd_rcpt_parse(st, args, &addr, &p) < 0)
+        return;
+    smtpd_rcpt_add(st, addr, &p);
+    smtpd_reply(st, "250 2.1.5 Ok");
+    smtpd_params_free(&p);
+}
+
+/* cmd_rcpt - RCPT TO, relayed in lock-step */
+static void cmd_rcpt(SMTPD_STATE *st, char *args)
+{
+    SMTPD_PARAMS p;
+    char   *addr;
+
+    if (smtpd_rcpt_parse(st, args, &addr, &p) < 0)
         return;
     if (st->tx_lost || st->cli == NULL) {
         smtpd_junk(st);
@@ -1652,7 +1969,8 @@ static int smtpd_data_open(SMTPD_STATE *st)
     VBUF   *err;
     int     fd;
 
-    if (st->tx_lost || st->cli == NULL) {
+    /* in LMTP the downstream comes after the verdict */
+    if (st->proto != SMTPD_PROTO_LMTP && (st->tx_lost || st->cli == NULL)) {
         smtpd_reply(st, "451 4.4.1 Error: connection to the downstream lost, try again later");
         smtpd_data_sync(st);
         return -1;
@@ -1727,7 +2045,7 @@ static void cmd_data(SMTPD_STATE *st, char *args)
     } else if (rx.werr) {
         snprintf(why, sizeof(why), "write to spool: %s", strerror(rx.werr));
         msg_warn("%s: %s", smtpd_queue_id(st) ? smtpd_queue_id(st) : "NOQUEUE", why);
-        smtpd_reply(st, "451 4.3.0 Error: spool write error, try again later");
+        smtpd_final_reply(st, "451 4.3.0 Error: spool write error, try again later");
         smtpd_log(st, rx.size, VERDICT_ERROR, ACTION_DEFER, why, NULL, "deferred",
                   "spool write error");
         smtpd_downstream_rset(st);
@@ -1814,6 +2132,8 @@ static void cmd_refused(SMTPD_STATE *st, char *args)
                                          * without an accepted recipient */
 #define SMTPD_SYNC          (1 << 6)    /* a refusal is a synchronisation
                                          * point (smtpd_data_sync) */
+#define SMTPD_SMTP_ONLY     (1 << 7)    /* 500 in an LMTP session */
+#define SMTPD_LMTP_ONLY     (1 << 8)    /* 500 in an SMTP session */
 
  /*
   * What the state is, as the rules see it.
@@ -1823,21 +2143,30 @@ static void cmd_refused(SMTPD_STATE *st, char *args)
 #define SMTPD_WHEN_IN_MAIL  (1 << 2)    /* a transaction is open */
 #define SMTPD_WHEN_NO_MAIL  (1 << 3)    /* no transaction */
 #define SMTPD_WHEN_NO_RCPT  (1 << 4)    /* no accepted recipient */
+#define SMTPD_WHEN_SMTP     (1 << 5)    /* an SMTP session */
+#define SMTPD_WHEN_LMTP     (1 << 6)    /* an LMTP session */
 
 typedef struct SMTPD_RULE {
     int     flag;               /* the commands it applies to */
-    int     when;               /* the state it refuses */
+    int     when;               /* the state it refuses (all these bits) */
     const char *reply;          /* counted as an error */
     int     add_verb;           /* the verb follows the reply text */
 } SMTPD_RULE;
 
 static const SMTPD_RULE smtpd_state_rules[] = {
+    {SMTPD_SMTP_ONLY, SMTPD_WHEN_LMTP, "500 5.5.1 Error: command not recognized in an LMTP "
+     "session: ", 1},
+    {SMTPD_LMTP_ONLY, SMTPD_WHEN_SMTP, "500 5.5.1 Error: command not recognized in an SMTP "
+     "session: ", 1},
     {SMTPD_NO_ARGS, SMTPD_WHEN_ARGS, "501 5.5.4 Syntax: ", 1},
     {SMTPD_XF_CLIENT, SMTPD_WHEN_NO_XF, "550 5.7.0 Error: insufficient authorization", 0},
     {SMTPD_OUTSIDE_TX, SMTPD_WHEN_IN_MAIL, "503 5.5.1 Error: MAIL transaction in progress", 0},
     {SMTPD_NOT_NESTED, SMTPD_WHEN_IN_MAIL, "503 5.5.1 Error: nested MAIL command", 0},
     {SMTPD_NEEDS_MAIL, SMTPD_WHEN_NO_MAIL, "503 5.5.1 Error: need MAIL command", 0},
     {SMTPD_NEEDS_RCPT, SMTPD_WHEN_NO_MAIL, "503 5.5.1 Error: need RCPT command", 0},
+    /* RFC 2033 4.2: 503, where SMTP servers say 554 */
+    {SMTPD_NEEDS_RCPT, SMTPD_WHEN_NO_RCPT | SMTPD_WHEN_LMTP,
+     "503 5.5.1 Error: no valid recipients", 0},
     {SMTPD_NEEDS_RCPT, SMTPD_WHEN_NO_RCPT, "554 5.5.1 Error: no valid recipients", 0},
     {0, 0, NULL, 0},
 };
@@ -1846,26 +2175,28 @@ typedef struct SMTPD_CMD {
     const char *verb;
     void    (*action) (SMTPD_STATE *, char *);
     int     flags;              /* SMTPD_NO_ARGS, ... */
+    void    (*lmtp_action) (SMTPD_STATE *, char *);  /* in LMTP, when not action */
 } SMTPD_CMD;
 
 static const SMTPD_CMD smtpd_cmd_table[] = {
-    {"EHLO", cmd_ehlo, 0},
-    {"HELO", cmd_helo, 0},
-    {"XFORWARD", cmd_xforward, SMTPD_XF_CLIENT | SMTPD_OUTSIDE_TX},
-    {"MAIL", cmd_mail, SMTPD_NOT_NESTED},
-    {"RCPT", cmd_rcpt, SMTPD_NEEDS_MAIL},
-    {"DATA", cmd_data, SMTPD_NO_ARGS | SMTPD_NEEDS_RCPT | SMTPD_SYNC},
-    {"RSET", cmd_rset, SMTPD_NO_ARGS},
-    {"NOOP", cmd_noop, 0},
-    {"QUIT", cmd_quit, 0},
-    {"STARTTLS", cmd_refused, 0},
-    {"AUTH", cmd_refused, 0},
-    {"BDAT", cmd_bdat, 0},
-    {"VRFY", cmd_refused, 0},
-    {"EXPN", cmd_refused, 0},
-    {"ETRN", cmd_refused, 0},
-    {"XCLIENT", cmd_refused, 0},
-    {NULL, NULL, 0},
+    {"EHLO", cmd_ehlo, SMTPD_SMTP_ONLY, NULL},
+    {"HELO", cmd_helo, SMTPD_SMTP_ONLY, NULL},
+    {"LHLO", cmd_lhlo, SMTPD_LMTP_ONLY, NULL},
+    {"XFORWARD", cmd_xforward, SMTPD_XF_CLIENT | SMTPD_OUTSIDE_TX, NULL},
+    {"MAIL", cmd_mail, SMTPD_NOT_NESTED, cmd_mail_local},
+    {"RCPT", cmd_rcpt, SMTPD_NEEDS_MAIL, cmd_rcpt_local},
+    {"DATA", cmd_data, SMTPD_NO_ARGS | SMTPD_NEEDS_RCPT | SMTPD_SYNC, NULL},
+    {"RSET", cmd_rset, SMTPD_NO_ARGS, NULL},
+    {"NOOP", cmd_noop, 0, NULL},
+    {"QUIT", cmd_quit, 0, NULL},
+    {"STARTTLS", cmd_refused, 0, NULL},
+    {"AUTH", cmd_refused, 0, NULL},
+    {"BDAT", cmd_bdat, 0, NULL},
+    {"VRFY", cmd_refused, 0, NULL},
+    {"EXPN", cmd_refused, 0, NULL},
+    {"ETRN", cmd_refused, 0, NULL},
+    {"XCLIENT", cmd_refused, 0, NULL},
+    {NULL, NULL, 0, NULL},
 };
 
 /* smtpd_cmd_find - the table entry of a verb of vlen bytes, NULL if none */
@@ -1885,22 +2216,25 @@ static const SMTPD_RULE *smtpd_state_refusal(const SMTPD_CMD *cmd, int when)
     const SMTPD_RULE *rule;
 
     for (rule = smtpd_state_rules; rule->flag; rule++)
-        if ((cmd->flags & rule->flag) && (when & rule->when))
+        if ((cmd->flags & rule->flag) && (when & rule->when) == rule->when)
             return rule;
     return NULL;
 }
 
 /* smtpd_when - the state as the rules see it */
-static int smtpd_when(int in_mail, int nrcpt, int xforward_ok, const char *args)
+static int smtpd_when(SMTPD_PROTO proto, int in_mail, int nrcpt, int xforward_ok,
+                      const char *args)
 {
     return (*args ? SMTPD_WHEN_ARGS : 0) | (xforward_ok ? 0 : SMTPD_WHEN_NO_XF)
         | (in_mail ? SMTPD_WHEN_IN_MAIL : SMTPD_WHEN_NO_MAIL)
-        | (nrcpt == 0 ? SMTPD_WHEN_NO_RCPT : 0);
+        | (nrcpt == 0 ? SMTPD_WHEN_NO_RCPT : 0)
+        | (proto == SMTPD_PROTO_SMTP ? SMTPD_WHEN_SMTP : 0)
+        | (proto == SMTPD_PROTO_LMTP ? SMTPD_WHEN_LMTP : 0);
 }
 
-/* smtpd_state_reply - the state table's answer (see smtpd.h) */
-int     smtpd_state_reply(const char *verb, int in_mail, int nrcpt, int xforward_ok,
-                          const char *args, VBUF *reply)
+/* smtpd_state_reply_proto - the state table's answer (see smtpd.h) */
+int     smtpd_state_reply_proto(const char *verb, SMTPD_PROTO proto, int in_mail, int nrcpt,
+                                int xforward_ok, const char *args, VBUF *reply)
 {
     const SMTPD_CMD *cmd = smtpd_cmd_find(verb, strlen(verb));
     const SMTPD_RULE *rule;
@@ -1908,10 +2242,20 @@ int     smtpd_state_reply(const char *verb, int in_mail, int nrcpt, int xforward
     vbuf_reset(reply);
     if (cmd == NULL)
         return -1;
-    if ((rule = smtpd_state_refusal(cmd, smtpd_when(in_mail, nrcpt, xforward_ok, args))) == NULL)
+    rule = smtpd_state_refusal(cmd, smtpd_when(proto, in_mail, nrcpt, xforward_ok, args));
+    if (rule == NULL)
         return 0;
     vbuf_sprintf(reply, "%s%s", rule->reply, rule->add_verb ? cmd->verb : "");
     return 1;
+}
+
+/* smtpd_state_reply - the state table's answer before the protocol is
+ * known (see smtpd.h) */
+int     smtpd_state_reply(const char *verb, int in_mail, int nrcpt, int xforward_ok,
+                          const char *args, VBUF *reply)
+{
+    return smtpd_state_reply_proto(verb, SMTPD_PROTO_NONE, in_mail, nrcpt, xforward_ok, args,
+                                   reply);
 }
 
 /* smtpd_command - one command line */
@@ -1948,9 +2292,13 @@ static void smtpd_command(SMTPD_STATE *st)
     /* trailing spaces are not part of the last argument */
     for (vlen = strlen(args); vlen > 0 && args[vlen - 1] == ' '; vlen--)
         args[vlen - 1] = 0;
-    rule = smtpd_state_refusal(cmd, smtpd_when(st->in_mail, st->nrcpt, st->xforward_ok, args));
+    rule = smtpd_state_refusal(cmd, smtpd_when(st->proto, st->in_mail, st->nrcpt,
+                                               st->xforward_ok, args));
     if (rule == NULL) {
-        cmd->action(st, args);
+        if (st->proto == SMTPD_PROTO_LMTP && cmd->lmtp_action)
+            cmd->lmtp_action(st, args);
+        else
+            cmd->action(st, args);
         return;
     }
     smtpd_error(st, "%s%s", rule->reply, rule->add_verb ? cmd->verb : "");

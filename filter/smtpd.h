@@ -10,6 +10,13 @@
  * inspected through decide_message() exactly as in pipe mode, and on pass
  * streamed to the downstream; its final reply goes upstream. 250 goes
  * upstream only after the downstream's 250.
+ *
+ * LMTP (RFC 2033): a session that greets with LHLO is an LMTP session,
+ * so that Postfix's lmtp(8) can be the scan transport. MAIL and RCPT are
+ * then answered here, the whole transaction goes downstream (by SMTP)
+ * after the verdict, and the final dot gets one reply per accepted
+ * recipient: the downstream's refusal of that recipient, or the
+ * downstream's reply to the message.
  */
 #ifndef POSTSIFT_SMTPD_H
 #define POSTSIFT_SMTPD_H
@@ -22,6 +29,14 @@
 /* Set by the daemon's SIGTERM handler: finish the transaction in progress,
  * then answer 421 and close. */
 extern volatile sig_atomic_t smtpd_shutdown;
+
+/* The session's protocol, fixed by its first greeting (or its first
+ * MAIL without one) */
+typedef enum SMTPD_PROTO {
+    SMTPD_PROTO_NONE,           /* no greeting yet */
+    SMTPD_PROTO_SMTP,           /* EHLO, HELO, or MAIL without a greeting */
+    SMTPD_PROTO_LMTP,           /* LHLO */
+} SMTPD_PROTO;
 
 typedef struct SMTPD_PEER {
     const char *addr;       /* the upstream client's address, for logs */
@@ -56,6 +71,13 @@ int     smtpd_spawn_session(void);
  * what the session does, for tests. */
 int     smtpd_state_reply(const char *verb, int in_mail, int nrcpt, int xforward_ok,
                           const char *args, VBUF *reply);
+
+/* smtpd_state_reply_proto - smtpd_state_reply() in a session whose
+ * protocol is proto (smtpd_state_reply() is SMTPD_PROTO_NONE): EHLO and
+ * HELO in an LMTP session, LHLO in an SMTP one, are unknown there (500);
+ * DATA without a recipient is 503 in LMTP (RFC 2033), 554 in SMTP. */
+int     smtpd_state_reply_proto(const char *verb, SMTPD_PROTO proto, int in_mail, int nrcpt,
+                                int xforward_ok, const char *args, VBUF *reply);
 
 /* smtpd_host_listed - addr (numeric IPv4 or IPv6; an IPv4-mapped IPv6
  * address counts as IPv4) matches an entry of list: numeric addresses

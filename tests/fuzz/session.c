@@ -21,7 +21,8 @@
  * reads it (the end only at CRLF "." CRLF, one dot of stuffing removed,
  * every line end one line end), under our X-Virus-Scanned header: no
  * byte of the client's lost, added or moved to another message
- * (smuggling).
+ * (smuggling). The model knows LMTP (RFC 2033) too: after an accepted
+ * LHLO the final dot gets one reply per recipient accepted since MAIL.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -226,54 +227,115 @@ static long long bdat_chunk(const char *line, size_t len)
     return strtoll(line, NULL, 10);
 }
 
-/* check_relayed - what the downstream accepted is what the client sent */
+/* MODEL - what the model knows of the session */
+typedef struct MODEL {
+    int     lmtp;               /* an LHLO was accepted */
+    int     nrcpt;              /* recipients accepted since MAIL */
+} MODEL;
+
+/* cmd_is - the command line is verb (as smtpd reads it: leading spaces
+ * skipped, any case, then a space or the end of the line) */
+static int cmd_is(const char *line, size_t len, const char *verb)
+{
+    size_t  n = strlen(verb);
+
+    while (len > 0 && *line == ' ')
+        line++, len--;
+    return len >= n && strncasecmp(line, verb, n) == 0
+        && (len == n || line[n] == ' ' || line[n] == '\r' || line[n] == '\n');
+}
+
+/* model_command - one command and its reply: the protocol and the
+ * recipients of the transaction */
+static void model_command(MODEL *m, const char *line, size_t len, const char *reply)
+{
+    if (reply[0] != '2')
+        return;
+    if (cmd_is(line, len, "LHLO") || cmd_is(line, len, "EHLO") || cmd_is(line, len, "HELO")) {
+        m->lmtp = cmd_is(line, len, "LHLO");
+        m->nrcpt = 0;
+    } else if (cmd_is(line, len, "MAIL")) {
+        m->nrcpt = 0;
+    } else if (cmd_is(line, len, "RCPT")) {
+        m->nrcpt++;
+    }
+}
+
+/* check_message - the downstream got what the client sent (want), if
+ * reply r says it took the message */
+static void check_message(const char *r, VBUF *want, VBUF *have)
+{
+    const char *id, *b, *bend;
+    const VBUF *got;
+    size_t  idlen;
+    char    qid[32];
+
+    if (strncmp(r, "250 2.0.0 Ok: queued as FZ", 26) != 0)
+        return;
+    id = r + 24;
+    idlen = strcspn(id, "\r");
+    snprintf(qid, sizeof(qid), "%.*s", (int)(idlen < 30 ? idlen : 30), id);
+    if ((got = fuzz_smtp_body(qid)) == NULL)
+        return;                                     /* more than were kept */
+    b = vbuf_str(got);
+    bend = b + vbuf_len(got);
+    if (strncmp(b, "X-Virus-Scanned: postsift ", 26) != 0)
+        fuzz_fail("message %s went out without our X-Virus-Scanned header", qid);
+    b = line_after(b, bend);
+    if (bend - b >= 16 && strncmp(b, "X-Virus-Status: ", 16) == 0)
+        b = line_after(b, bend);
+    vbuf_reset(have);
+    vbuf_append(have, b, (size_t)(bend - b));
+    drop_untrusted(have);
+    drop_untrusted(want);
+    if ((vbuf_len(have) != vbuf_len(want)
+         || memcmp(vbuf_str(have), vbuf_str(want), vbuf_len(want))) && fuzz_verbose() > 1)
+        fprintf(stderr, "message %s\n--- the client sent:\n%s\n--- the downstream got:\n%s\n---\n",
+                qid, vbuf_str(want), vbuf_str(have));
+    if (vbuf_len(have) != vbuf_len(want) || memcmp(vbuf_str(have), vbuf_str(want), vbuf_len(want)))
+        fuzz_fail("message %s: the downstream got %zu bytes, not the %zu the client sent",
+                  qid, vbuf_len(have), vbuf_len(want));
+    if (fuzz_verbose() > 1)
+        fprintf(stderr, "message %s: %zu bytes as sent\n", qid, vbuf_len(want));
+}
+
+/* check_relayed - what the downstream accepted is what the client sent:
+ * each command line against its reply; after a 354 the message, then
+ * its replies (one, or in LMTP one per recipient: every one that says
+ * "queued as" names the same message, which is checked once) */
 static void check_relayed(const char *c, size_t clen, const char *rbuf, size_t rlen)
 {
-    const char *rp = rbuf, *rend = rbuf + rlen, *r, *nl, *id, *b, *bend;
-    const VBUF *got;
+    const char *rp = rbuf, *rend = rbuf + rlen, *r = NULL, *nl;
     VBUF   *want = vbuf_alloc(0), *have = vbuf_alloc(0);
-    size_t  pos = 0, idlen;
+    MODEL   m = {0, 0};
+    size_t  pos = 0;
     long long chunk;
-    char    qid[32];
+    int     n, i, checked;
 
     (void)reply_next(&rp, rend);                    /* the greeting */
     while ((r = reply_next(&rp, rend)) != NULL && strncmp(r, "421", 3) != 0) {
         if ((nl = memchr(c + pos, '\n', clen - pos)) == NULL)
             break;
+        model_command(&m, c + pos, (size_t)(nl - c) - pos, r);
         chunk = bdat_chunk(c + pos, (size_t)(nl - c) - pos);
         pos = (size_t)(nl - c) + 1;                 /* the command */
         pos += chunk < (long long)(clen - pos) ? (size_t)chunk : clen - pos;
         if (strncmp(r, "354", 3) != 0)
             continue;
-        if (!model_body(c, clen, &pos, want) || (r = reply_next(&rp, rend)) == NULL)
+        if (!model_body(c, clen, &pos, want))
             break;
-        if (strncmp(r, "250 2.0.0 Ok: queued as FZ", 26) != 0)
-            continue;
-        id = r + 24;
-        idlen = strcspn(id, "\r");
-        snprintf(qid, sizeof(qid), "%.*s", (int)(idlen < 30 ? idlen : 30), id);
-        if ((got = fuzz_smtp_body(qid)) == NULL)
-            continue;                               /* more than were kept */
-        b = vbuf_str(got);
-        bend = b + vbuf_len(got);
-        if (strncmp(b, "X-Virus-Scanned: postsift ", 26) != 0)
-            fuzz_fail("message %s went out without our X-Virus-Scanned header", qid);
-        b = line_after(b, bend);
-        if (bend - b >= 16 && strncmp(b, "X-Virus-Status: ", 16) == 0)
-            b = line_after(b, bend);
-        vbuf_reset(have);
-        vbuf_append(have, b, (size_t)(bend - b));
-        drop_untrusted(have);
-        drop_untrusted(want);
-        if ((vbuf_len(have) != vbuf_len(want)
-             || memcmp(vbuf_str(have), vbuf_str(want), vbuf_len(want))) && fuzz_verbose() > 1)
-            fprintf(stderr, "message %s\n--- the client sent:\n%s\n--- the downstream got:\n%s\n---\n",
-                    qid, vbuf_str(want), vbuf_str(have));
-        if (vbuf_len(have) != vbuf_len(want) || memcmp(vbuf_str(have), vbuf_str(want), vbuf_len(want)))
-            fuzz_fail("message %s: the downstream got %zu bytes, not the %zu the client sent",
-                      qid, vbuf_len(have), vbuf_len(want));
-        if (fuzz_verbose() > 1)
-            fprintf(stderr, "message %s: %zu bytes as sent\n", qid, vbuf_len(want));
+        n = m.lmtp ? m.nrcpt : 1;
+        checked = 0;
+        for (i = 0; i < n && (r = reply_next(&rp, rend)) != NULL; i++) {
+            if (strncmp(r, "421", 3) == 0)
+                break;
+            if (!checked && strncmp(r, "250 2.0.0 Ok: queued as FZ", 26) == 0) {
+                check_message(r, want, have);
+                checked = 1;
+            }
+        }
+        if (i < n)
+            break;
     }
     vbuf_free(want);
     vbuf_free(have);

@@ -3,7 +3,7 @@
 # nothing and prints what install does
 #
 # For each design (simple, simple --only, advanced, spawn, before-queue,
-# milter --local)
+# advanced --lmtp, milter --local)
 # three copies of one scratch Postfix configuration directory: install
 # --dry-run runs on the first, which must stay as it was (main.cf,
 # master.cf, no saved state, no --only tables); install runs for real on
@@ -12,7 +12,9 @@
 # the third copy must end as the second (postconf -n, -M, -P), and the
 # --only tables the dry run shows must be those install wrote. Needs
 # Postfix's postconf and the user postsift, not root, not a running
-# Postfix (without them it says so and counts nothing). Prints
+# Postfix (without them it says so and counts nothing). For --lmtp also:
+# the scan transport is lmtp(8) with its own parameters, remove brings
+# back the configuration of before, and before-queue refuses --lmtp. Prints
 # "check_install_dry_run: plan N checks" first and
 # "check_install_dry_run: N passed, N failed" last.
 
@@ -31,7 +33,7 @@ if ! command -v postconf >/dev/null 2>&1 || ! id -u postsift >/dev/null 2>&1; th
 fi
 dir=$(mktemp -d /tmp/$name.XXXXXX) || exit 1
 trap 'rm -rf "$dir"' EXIT
-echo "$name: plan 31 checks"
+echo "$name: plan 41 checks"
 
 mkdir "$dir/postsift"
 : > "$dir/postsift/postsift.conf"
@@ -133,6 +135,21 @@ design advanced advanced
 design spawn spawn -m 4
 design before-queue before-queue
 design milter milter --local
+design lmtp advanced --lmtp
+_lm=$dir/lmtp.real/etc
+check "lmtp: the scan transport is lmtp(8)" \
+    test "$(postconf -c "$_lm" -M scan/unix 2>/dev/null | awk '{ print $8 }')" = lmtp
+check "lmtp: lmtp_send_xforward_command=yes, lmtp_data_done_timeout=1200s" \
+    test "$(postconf -c "$_lm" -P scan/unix/lmtp_send_xforward_command \
+        scan/unix/lmtp_data_done_timeout 2>/dev/null | sed 's/.*= //' | tr '\n' ' ')" = "yes 1200s "
+check "lmtp: the listening smtpd's content_filter is the LMTP next hop" \
+    test "$(postconf -c "$_lm" -Ph smtp/inet/content_filter 2>/dev/null)" = "scan:inet:[127.0.0.1]:10025"
+run_to "$dir/lmtp.remove.out" "$pp" remove -c "$_lm"
+check "lmtp: remove brings back the configuration of before" \
+    test "$(state "$_lm")" = "$(state "$dir/pristine")"
+check "before-queue --lmtp is a usage error" \
+    test "$("$pp" install before-queue --lmtp -p "$dir/postsift/postsift.conf" -b "$filter" \
+        --dry-run -c "$dir/pristine" >/dev/null 2>&1; echo $?)" = 2
 
 if [ "$fail" -gt 0 ]; then
     for f in "$dir"/*.out; do

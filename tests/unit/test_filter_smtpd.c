@@ -13,7 +13,8 @@
  * record file that the tests read back. Sessions run over a socketpair
  * (a UNIX-domain client) or, where the client's address matters, over a
  * loopback TCP connection. The scanner is libclamav with the
- * bundled test signatures, as in test_scan_inspect.
+ * bundled test signatures, as in test_scan_inspect. The LMTP tests
+ * greet with LHLO and read one reply per recipient after the dot.
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -1792,6 +1793,293 @@ static void test_mail_out_of_step(void)
     rec_free(&rec);
 }
 
+ /*
+  * LMTP (RFC 2033): LHLO, MAIL and RCPT answered here, one reply per
+  * accepted recipient after the final dot.
+  */
+
+/* lmtp_open - start, greeting, LHLO */
+static void lmtp_open(SESSION *s, const char *what)
+{
+    rec_reset();
+    sess_start(s, inspector, NULL);
+    expect(s, "220 test.example", what);
+    SEND(s, "LHLO upstream.test\r\n");
+    expect(s, "250 XFORWARD", what);
+}
+
+/* lmtp_envelope - MAIL and the recipients (NULL-terminated), each
+ * answered here */
+static void lmtp_envelope(SESSION *s, const char *const *rcpts, const char *what)
+{
+    char    cmd[256];
+
+    SEND(s, "MAIL FROM:<sender@example.org>\r\n");
+    expect(s, "250 2.1.0 Ok", what);
+    for (; *rcpts; rcpts++) {
+        snprintf(cmd, sizeof(cmd), "RCPT TO:<%s>\r\n", *rcpts);
+        SEND(s, cmd);
+        expect(s, "250 2.1.5 Ok", what);
+    }
+}
+
+/* lmtp_replies - the next n replies, one line each, into got */
+static void lmtp_replies(SESSION *s, int n, VBUF *got)
+{
+    vbuf_reset(got);
+    while (n-- > 0)
+        vbuf_strcat(got, sess_reply(s));
+}
+
+/* test_lmtp_greeting - LHLO, and what each protocol refuses */
+static void test_lmtp_greeting(void)
+{
+    VBUF   *reply = vbuf_alloc(256);
+    SESSION s;
+    const char *r;
+
+    rec_reset();
+    sess_start(&s, inspector, NULL);
+    expect(&s, "220 test.example", "LHLO greeting");
+    SEND(&s, "LHLO upstream.test\r\n");
+    r = sess_reply(&s);
+    UT_CHECK(strncmp(r, "250-test.example\r\n", 18) == 0, "LHLO first line: %s", r);
+    UT_CHECK(strstr(r, "250-PIPELINING\r\n") && strstr(r, "250-SIZE 52428800\r\n")
+             && strstr(r, "250-8BITMIME\r\n") && strstr(r, "250-SMTPUTF8\r\n")
+             && strstr(r, "250-DSN\r\n") && strstr(r, "250-ENHANCEDSTATUSCODES\r\n")
+             && strstr(r, "250 XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE\r\n"),
+             "LHLO announces what EHLO does: %s", r);
+    SEND(&s, "EHLO upstream.test\r\n");
+    expect(&s, "500 5.5.1", "EHLO in an LMTP session");
+    SEND(&s, "HELO upstream.test\r\n");
+    expect(&s, "500 5.5.1", "HELO in an LMTP session");
+    SEND(&s, "LHLO\r\n");
+    expect(&s, "501 5.5.4 Syntax: LHLO hostname", "LHLO without a name");
+    SEND(&s, "LHLO again.test\r\n");
+    expect(&s, "250 XFORWARD", "LHLO again");
+    SEND(&s, "MAIL FROM:<sender@example.org>\r\nDATA\r\n");
+    expect(&s, "250 2.1.0", "LMTP MAIL");
+    expect(&s, "503 5.5.1 Error: no valid recipients", "LMTP DATA without RCPT: 503");
+    sess_quit(&s, "LHLO");
+
+    sess_open(&s, inspector, "LHLO in SMTP");
+    SEND(&s, "LHLO upstream.test\r\n");
+    expect(&s, "500 5.5.1", "LHLO in an SMTP session");
+    envelope(&s, "SMTP after a refused LHLO");
+    SEND(&s, "RSET\r\n");
+    expect(&s, "250 2.0.0", "SMTP after a refused LHLO: RSET");
+    sess_quit(&s, "LHLO in SMTP");
+
+    UT_EQ_INT(smtpd_state_reply_proto("LHLO", SMTPD_PROTO_NONE, 0, 0, 1, "x", reply), 0,
+              "table: LHLO first");
+    UT_EQ_INT(smtpd_state_reply_proto("EHLO", SMTPD_PROTO_LMTP, 0, 0, 1, "x", reply), 1,
+              "table: EHLO in LMTP");
+    UT_EQ_STR(vbuf_str(reply), "500 5.5.1 Error: command not recognized in an LMTP session: EHLO",
+              "table: EHLO in LMTP reply");
+    UT_EQ_INT(smtpd_state_reply_proto("lhlo", SMTPD_PROTO_SMTP, 0, 0, 1, "x", reply), 1,
+              "table: LHLO in SMTP");
+    UT_EQ_INT(smtpd_state_reply_proto("DATA", SMTPD_PROTO_LMTP, 1, 0, 1, "", reply), 1,
+              "table: LMTP DATA without RCPT");
+    UT_EQ_STR(vbuf_str(reply), "503 5.5.1 Error: no valid recipients", "table: 503 in LMTP");
+    UT_EQ_INT(smtpd_state_reply_proto("DATA", SMTPD_PROTO_SMTP, 1, 0, 1, "", reply), 1,
+              "table: SMTP DATA without RCPT");
+    UT_EQ_STR(vbuf_str(reply), "554 5.5.1 Error: no valid recipients", "table: 554 in SMTP");
+    vbuf_free(reply);
+}
+
+/* test_lmtp_mixed - the downstream refuses one recipient of three: that
+ * one gets its refusal after the dot, the others the message's 250 */
+static void test_lmtp_mixed(void)
+{
+    static const char msg[] = "Subject: lmtp\r\n\r\n..dot\r\nhello\r\n.\r\n";
+    static const char want[] = "Subject: lmtp\r\n\r\n..dot\r\nhello\r\n.\r\n";
+    static const char want_cmds[] = "MAIL FROM:<sender@example.org>\n"
+        "RCPT TO:<a@example.net> NOTIFY=FAILURE ORCPT=rfc822;orig+2Ba@example.net\n"
+        "RCPT TO:<reject@example.net>\nRCPT TO:<c@example.net>\nDATA\nQUIT\n";
+    VBUF   *got = vbuf_alloc(0);
+    SESSION s;
+    RECORD  rec;
+    const char *body, *p;
+    size_t  len;
+
+    lmtp_open(&s, "lmtp mixed");
+    SEND(&s, "XFORWARD NAME=mail.example.org ADDR=192.0.2.1 IDENT=LMTPQ1\r\n");
+    expect(&s, "250 2.0.0", "lmtp mixed: XFORWARD");
+    SEND(&s, "MAIL FROM:<sender@example.org>\r\n");
+    expect(&s, "250 2.1.0 Ok", "lmtp mixed: MAIL");
+    SEND(&s, "RCPT TO:<a@example.net> NOTIFY=FAILURE ORCPT=rfc822;orig+2Ba@example.net\r\n");
+    expect(&s, "250 2.1.5 Ok", "lmtp mixed: RCPT a");
+    SEND(&s, "RCPT TO:<reject@example.net>\r\n");
+    expect(&s, "250 2.1.5 Ok", "lmtp mixed: RCPT reject, answered here");
+    SEND(&s, "RCPT TO:<c@example.net>\r\n");
+    expect(&s, "250 2.1.5 Ok", "lmtp mixed: RCPT c");
+    rec_load(&rec);
+    UT_EQ_INT(rec.nconnect, 0, "lmtp mixed: no downstream before the dot");
+    rec_free(&rec);
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "lmtp mixed: DATA");
+    SEND(&s, msg);
+    lmtp_replies(&s, 3, got);
+    p = vbuf_str(got);
+    UT_CHECK(strncmp(p, "250 2.0.0 Ok: queued as QID", 27) == 0, "a: 250: %s", p);
+    p = strchr(p, '\n') ? strchr(p, '\n') + 1 : "";
+    UT_CHECK(strncmp(p, "550 5.1.1 <reject@example.net>: Recipient address rejected", 58) == 0,
+             "reject@: its own 550 after the dot: %s", p);
+    len = strcspn(vbuf_str(got), "\n");
+    p = strchr(p, '\n') ? strchr(p, '\n') + 1 : "";
+    UT_CHECK(strlen(p) == len + 1 && strncmp(p, vbuf_str(got), len) == 0,
+             "c: the same 250 as a: %s", vbuf_str(got));
+    sess_quit(&s, "lmtp mixed");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 1, "lmtp mixed: delivered once");
+    UT_CHECK(strstr(vbuf_str(rec.cmds), want_cmds) != NULL, "lmtp mixed: downstream: %s",
+             vbuf_str(rec.cmds));
+    UT_CHECK(strstr(vbuf_str(rec.cmds), "IDENT=LMTPQ1") != NULL, "lmtp mixed: XFORWARD relayed");
+    if (rec.ndata == 1) {
+        body = body_after_prefix(rec.data[0], &len);
+        UT_EQ_MEM(body, len, want, sizeof(want) - 1, "lmtp mixed: the message, byte for byte");
+    }
+    rec_free(&rec);
+    UT_CHECK(log_has("LMTPQ1: to=<reject@example.net>, refused by "), "refusal logged");
+    UT_CHECK(log_has("; 1 of 3 recipients refused downstream)"), "log line counts it");
+    vbuf_free(got);
+}
+
+/* test_lmtp_tempfail - a downstream 451 after DATA, a downstream that is
+ * down, every recipient refused */
+static void test_lmtp_tempfail(void)
+{
+    static const char *const three[] = {"a@example.net", "reject@example.net",
+        "c@example.net", NULL};
+    static const char *const two[] = {"a@example.net", "b@example.net", NULL};
+    static const char *const refused[] = {"reject1@example.net", "reject2@example.net", NULL};
+    VBUF   *got = vbuf_alloc(0);
+    SESSION s;
+    RECORD  rec;
+
+    lmtp_open(&s, "lmtp 451");
+    lmtp_envelope(&s, three, "lmtp 451");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "lmtp 451: DATA");
+    SEND(&s, "Subject: x\r\n\r\nTEMPFAIL-ME\r\n.\r\n");
+    lmtp_replies(&s, 3, got);
+    UT_EQ_STR(vbuf_str(got), "451 4.3.0 Error: queue file write error\r\n"
+              "550 5.1.1 <reject@example.net>: Recipient address rejected: User unknown in "
+              "virtual mailbox table\r\n451 4.3.0 Error: queue file write error\r\n",
+              "lmtp 451: the message's 451 for each, the refusal for its recipient");
+    sess_quit(&s, "lmtp 451");
+
+    set("reinject_target=[127.0.0.1]:%d", closed_port());
+    lmtp_open(&s, "lmtp down");
+    lmtp_envelope(&s, two, "lmtp down");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "lmtp down: DATA");
+    SEND(&s, "Subject: x\r\n\r\nhello\r\n.\r\n");
+    expect(&s, "451 4.", "lmtp down: a");
+    expect(&s, "451 4.", "lmtp down: b");
+    sess_quit(&s, "lmtp down");
+    set("reinject_target=%s", target);
+
+    lmtp_open(&s, "lmtp all refused");
+    lmtp_envelope(&s, refused, "lmtp all refused");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "lmtp all refused: DATA");
+    SEND(&s, "Subject: x\r\n\r\nhello\r\n.\r\n");
+    expect(&s, "550 5.1.1", "lmtp all refused: 1");
+    expect(&s, "550 5.1.1", "lmtp all refused: 2");
+    sess_quit(&s, "lmtp all refused");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 0, "lmtp all refused: no message downstream");
+    UT_CHECK(strstr(vbuf_str(rec.cmds), "RCPT TO:<reject2@example.net>\nRSET\n") != NULL,
+             "lmtp all refused: RSET, no DATA: %s", vbuf_str(rec.cmds));
+    rec_free(&rec);
+    UT_CHECK(log_has("status=rejected (550 5.1.1 <reject@example.net>"), "logged rejected");
+    vbuf_free(got);
+}
+
+/* test_lmtp_verdicts - reject and quarantine: the same reply for every
+ * recipient, and the downstream never hears of the message */
+static void test_lmtp_verdicts(void)
+{
+    static const char *const two[] = {"a@example.net", "reject@example.net", NULL};
+    SESSION s;
+    RECORD  rec;
+
+    set("virus_action=reject");
+    lmtp_open(&s, "lmtp reject");
+    lmtp_envelope(&s, two, "lmtp reject");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "lmtp reject: DATA");
+    SEND(&s, eicar_msg);
+    expect(&s, "554 5.7.1", "lmtp reject: a");
+    expect(&s, "554 5.7.1", "lmtp reject: reject@ too");
+    sess_quit(&s, "lmtp reject");
+    rec_load(&rec);
+    UT_EQ_INT(rec.nconnect, 0, "lmtp reject: the downstream never contacted");
+    rec_free(&rec);
+
+    set("virus_action=quarantine");
+    lmtp_open(&s, "lmtp quarantine");
+    lmtp_envelope(&s, two, "lmtp quarantine");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "lmtp quarantine: DATA");
+    SEND(&s, eicar_msg);
+    expect(&s, "250 2.0.0 Ok: quarantined as ", "lmtp quarantine: a");
+    expect(&s, "250 2.0.0 Ok: quarantined as ", "lmtp quarantine: b");
+    sess_quit(&s, "lmtp quarantine");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 0, "lmtp quarantine: nothing downstream");
+    rec_free(&rec);
+}
+
+/* test_lmtp_pipelined - Postfix's lmtp(8) pipelines: two transactions,
+ * each sent in one piece, over one downstream connection */
+static void test_lmtp_pipelined(void)
+{
+    VBUF   *got = vbuf_alloc(0);
+    SESSION s;
+    RECORD  rec;
+
+    rec_reset();
+    sess_start(&s, inspector, NULL);
+    expect(&s, "220 test.example", "lmtp pipelined: greeting");
+    SEND(&s, "LHLO upstream.test\r\nMAIL FROM:<s@example.org>\r\nRCPT TO:<a@example.net>\r\n"
+         "RCPT TO:<b@example.net>\r\nDATA\r\n");
+    expect(&s, "250 XFORWARD", "lmtp pipelined: LHLO");
+    lmtp_replies(&s, 4, got);
+    UT_EQ_STR(vbuf_str(got), "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n"
+              "354 End data with <CR><LF>.<CR><LF>\r\n", "lmtp pipelined: envelope 1");
+    SEND(&s, "Subject: one\r\n\r\none\r\n.\r\nMAIL FROM:<s@example.org>\r\n"
+         "RCPT TO:<reject@example.net>\r\nRCPT TO:<d@example.net>\r\nDATA\r\n");
+    expect(&s, "250 2.0.0 Ok: queued as QID", "lmtp pipelined: message 1, a");
+    expect(&s, "250 2.0.0 Ok: queued as QID", "lmtp pipelined: message 1, b");
+    lmtp_replies(&s, 4, got);
+    UT_EQ_STR(vbuf_str(got), "250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n"
+              "354 End data with <CR><LF>.<CR><LF>\r\n", "lmtp pipelined: envelope 2");
+    SEND(&s, "Subject: two\r\n\r\ntwo\r\n.\r\nQUIT\r\n");
+    expect(&s, "550 5.1.1", "lmtp pipelined: message 2, reject@");
+    expect(&s, "250 2.0.0 Ok: queued as QID", "lmtp pipelined: message 2, d");
+    expect(&s, "221 2.0.0", "lmtp pipelined: QUIT");
+    sess_eof(&s, "lmtp pipelined");
+    sess_end(&s, "lmtp pipelined");
+    rec_load(&rec);
+    UT_EQ_INT(rec.ndata, 2, "lmtp pipelined: two messages, once each");
+    UT_EQ_INT(rec.nconnect, 1, "lmtp pipelined: one downstream connection");
+    UT_EQ_INT(count_str(vbuf_str(rec.cmds), "MAIL FROM"), 2, "lmtp pipelined: two MAILs");
+    rec_free(&rec);
+    vbuf_free(got);
+}
+
+/* test_lmtp - the LMTP tests */
+static void test_lmtp(void)
+{
+    test_lmtp_greeting();
+    test_lmtp_mixed();
+    test_lmtp_tempfail();
+    test_lmtp_verdicts();
+    test_lmtp_pipelined();
+}
+
 int     main(int argc, char **argv)
 {
     VBUF   *err = vbuf_alloc(1024);
@@ -1854,6 +2142,7 @@ int     main(int argc, char **argv)
     test_data_sync();
     test_bdat();
     test_mail_out_of_step();
+    test_lmtp();
 
     kill(ds_pid, SIGKILL);
     waitpid(ds_pid, &st, 0);
