@@ -48,6 +48,27 @@ DESCRIPTION
     binds smtpd_listen, loads the scanner once, drops to daemon_user and
     serves through smtpd_workers worker processes (see DAEMON below).
 
+    In smtpd mode the session may also be LMTP (RFC 2033), so that
+    Postfix's lmtp(8) client can be the scan transport (content_filter =
+    scan:inet:[127.0.0.1]:10025 with master.cf "scan unix - - n - 10
+    lmtp"; postsift-postfix install advanced --lmtp writes both). A
+    client that greets with LHLO gets the same extensions as with EHLO,
+    and the session is LMTP from then on: EHLO and HELO are answered 500,
+    as LHLO is in an SMTP session. MAIL and RCPT are answered by the
+    filter itself; the envelope goes to reinject_target (by SMTP) only
+    after the message was inspected, and the final "." gets one reply per
+    recipient, in RCPT order: a recipient the reinjection smtpd refused
+    gets that refusal (so Postfix bounces or defers that recipient
+    alone), the others get the reinjection smtpd's reply to the message.
+    reject, discard, quarantine and defer give every recipient the same
+    reply; a failure of the filter or of the whole downstream transaction
+    is a 451 for every recipient, never a 5xx. DATA without an accepted
+    recipient is 503 in LMTP. The reinjection itself is always SMTP. In
+    an LMTP session a recipient refused downstream while others were
+    accepted is logged on a line of its own, "QUEUE_ID: to=<recipient>,
+    refused by TARGET: CODE TEXT", and the message's line ends with "N of
+    M recipients refused downstream".
+
     In milter mode postsift-filter is a daemon that Postfix's smtpd_milters
     (and non_smtpd_milters) talk to with the milter protocol, version 6,
     before the message is queued (see MILTER below).

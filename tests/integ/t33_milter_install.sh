@@ -13,10 +13,9 @@
 # before, and mail flows through the other milter alone. --local puts
 # it in non_smtpd_milters too: sendmail(1) mail goes through it.
 #
-# The milter is "postsift-filter -m milter" when the program has that
-# mode (it does not say "unknown mode"), else tests/integ/miltstand.py,
-# a stand-in that answers OPTNEG, continues, and adds a header at the
-# end of the message. MILTER_STANDIN=1 forces the stand-in.
+# postsift's milter is the real "postsift-filter -m milter"; the other
+# milter is tests/integ/miltstand.py, a stand-in that answers OPTNEG,
+# continues, and adds its own header at the end of the message.
 
 . "$(dirname "$0")/checklib.sh"
 plan 31
@@ -26,39 +25,17 @@ MPID=
 OPID=
 on_cleanup 'for p in $MPID $OPID; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; MPID=; OPID='
 
-# real_milter - postsift-filter has "-m milter" (it exits at once here:
-# its socket cannot be made)
-real_milter() {
-	local out
-	[ "${MILTER_STANDIN:-0}" != 1 ] || return 1
-	out=$(timeout 10 "$FILTER" -m milter -F -c "$PS_CONF" -o milter_listen=unix:/nonexistent/postsift.sock \
-		-o milter_pid_file=/nonexistent/postsift.pid </dev/null 2>&1)
-	case $out in
-	*"unknown mode"* | *"unknown option"*) return 1 ;;
-	esac
-	return 0
-}
 # milter_start - postsift's milter on $MPORT; the header it adds in HDR
 milter_start() {
 	wait_for 10 eval "! nc -z 127.0.0.1 $MPORT"
-	if [ -n "$REAL" ]; then
-		"$FILTER" -m milter -F -c "$PS_CONF" >>"$PF_DIR/milter.out" 2>&1 &
-	else
-		python3 "$STANDIN" "inet:127.0.0.1:$MPORT" X-Postsift-Standin "$PF_DIR/standin.log" \
-			>>"$PF_DIR/milter.out" 2>&1 &
-	fi
+	"$FILTER" -m milter -F -c "$PS_CONF" >>"$PF_DIR/milter.out" 2>&1 &
 	MPID=$!
 	pf_wait_port "$MPORT" 20
 }
 # milter_stop - stop postsift's milter
 milter_stop() {
 	[ -n "$MPID" ] || return 0
-	if [ -n "$REAL" ]; then
-		ps_daemon_stop "$MPID" >/dev/null 2>&1 || true
-	else
-		kill "$MPID" 2>/dev/null
-		wait "$MPID" 2>/dev/null
-	fi
+	ps_daemon_stop "$MPID" >/dev/null 2>&1 || true
 	MPID=
 	wait_for 10 eval "! nc -z 127.0.0.1 $MPORT"
 }
@@ -87,11 +64,7 @@ sink_start
 MPORT=$(free_port)
 OPORT=$(free_port)
 ps_conf "milter_listen=inet:127.0.0.1:$MPORT" "milter_pid_file=$PF_DIR/ps/milter.pid" milter_workers=5
-REAL=
-real_milter && REAL=yes
-HDR=X-Postsift-Standin
-[ -z "$REAL" ] || HDR=X-Virus-Scanned
-note "postsift's milter: ${REAL:+postsift-filter -m milter}${REAL:-the stand-in tests/integ/miltstand.py}"
+HDR=X-Virus-Scanned
 
 # the site's own milter, and its smtpd with 5 processes
 python3 "$STANDIN" "inet:127.0.0.1:$OPORT" X-Other-Milter "$PF_DIR/other.log" >"$PF_DIR/other.out" 2>&1 &
