@@ -998,6 +998,7 @@ void    milter_session(int fd, const char *peer, INSPECTOR *in, const char *open
     st = mycalloc(1, sizeof(*st));
     st->io = netio_fdopen(dfd, dfd);
     netio_set_timeout(st->io, (int)var_milter_timeout);
+    netio_set_quickack(st->io, 1);
     st->peer = peer ? peer : "unknown";
     st->in = in;
     st->open_err = open_err;

@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -48,6 +49,7 @@ struct NETIO {
     struct timespec op_end;     /* end of the current operation */
     int     op_timed;           /* op_end is set */
     int     errkind;
+    int     quickack;           /* TCP_QUICKACK after every read */
     const volatile sig_atomic_t *intr;  /* give up on EINTR while set */
     VBUF   *err;
     char    name[NETIO_NAME_MAX];   /* the peer, for error texts */
@@ -140,6 +142,21 @@ static int netio_wait(NETIO *io, int fd, short events, const char *what)
     }
 }
 
+/* netio_quickack - acknowledge what was read at once (the kernel falls
+ * back to delayed ACKs after a while; the option is not sticky). A
+ * descriptor where it does not work stops being asked. */
+static void netio_quickack(NETIO *io)
+{
+#ifdef TCP_QUICKACK
+    int     on = 1;
+
+    if (setsockopt(io->rfd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof(on)) < 0)
+        io->quickack = 0;
+#else
+    io->quickack = 0;
+#endif
+}
+
 /* netio_fill - read more into rbuf; >0 bytes, 0 EOF, -1 error */
 static ssize_t netio_fill(NETIO *io)
 {
@@ -161,6 +178,8 @@ static ssize_t netio_fill(NETIO *io)
             n = read(io->rfd, io->rbuf + io->rlen, sizeof(io->rbuf) - io->rlen);
         if (n > 0) {
             io->rlen += (size_t)n;
+            if (io->quickack)
+                netio_quickack(io);
             return n;
         }
         if (n == 0) {
@@ -241,6 +260,12 @@ void netio_close(NETIO *io)
         close(io->wfd);
     vbuf_free(io->err);
     myfree(io);
+}
+
+/* netio_set_quickack - see netio.h */
+void    netio_set_quickack(NETIO *io, int on)
+{
+    io->quickack = on && io->rsock;
 }
 
 /* netio_set_timeout - seconds allowed per read or write (0 = none) */

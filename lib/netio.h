@@ -37,6 +37,13 @@ NETIO *netio_fdopen(int rfd, int wfd);
 /* netio_close - flush nothing, close descriptors, free */
 void netio_close(NETIO *io);
 
+/* netio_set_quickack - on a TCP socket, acknowledge each read at once
+ * (TCP_QUICKACK). For a peer that writes small messages back to back
+ * without TCP_NODELAY and waits for our answer after the last one
+ * (Postfix's milter client): Nagle's algorithm holds its last message
+ * until our delayed ACK, 40 ms later. Elsewhere a no-op. */
+void    netio_set_quickack(NETIO *io, int on);
+
 /* netio_set_timeout - seconds allowed per read or write (0 = none) */
 void netio_set_timeout(NETIO *io, int seconds);
 
