@@ -44,6 +44,8 @@ char *var_myhostname;
 char *var_oversize_action;
 long  var_pipe_deadline;
 /* postsift-policy: keep this block together */
+long  var_policy_command_cache_ttl;
+long  var_policy_command_timeout;
 long  var_policy_idle_timeout;
 char *var_policy_listen;
 long  var_policy_max_sessions;
@@ -55,6 +57,7 @@ char *var_policy_secret_file;
 long  var_policy_signature_grace;
 long  var_policy_signature_length;
 char *var_policy_store_fail_action;
+long  var_policy_store_timeout;
 long  var_policy_timeout;
 long  var_policy_workers;
 /* end of postsift-policy */
@@ -176,6 +179,10 @@ const CFG_PARAM config_params[] = {
     {"pipe_deadline", CFG_TIME, "600s", &var_pipe_deadline, 1, 0,
      "pipe mode gives up with a temporary failure after this; keep it under Postfix's command_time_limit"},
     /* postsift-policy: keep this block together */
+    {"policy_command_cache_ttl", CFG_TIME, "60s", &var_policy_command_cache_ttl, 0, 0,
+     "seconds a command rule's answer (exit 0 or 1) is kept for the same arguments; 0: no cache"},
+    {"policy_command_timeout", CFG_TIME, "5s", &var_policy_command_timeout, 1, 0,
+     "time limit of a command rule's program; past it the program is killed and the answer is DEFER_IF_PERMIT"},
     {"policy_idle_timeout", CFG_TIME, "600s", &var_policy_idle_timeout, 1, 0,
      "postsift-policy closes a connection that sends no request for this long"},
     {"policy_listen", CFG_STR, "127.0.0.1:10040", &var_policy_listen, 0, 0,
@@ -199,6 +206,8 @@ const CFG_PARAM config_params[] = {
     {"policy_store_fail_action", CFG_STR, "DEFER_IF_PERMIT Service temporarily unavailable",
      &var_policy_store_fail_action, 0, 0,
      "answer of a rate rule when the counter store fails"},
+    {"policy_store_timeout", CFG_TIME, "1s", &var_policy_store_timeout, 1, 0,
+     "time limit to connect to a Redis counter store, and for each command"},
     {"policy_timeout", CFG_TIME, "10s", &var_policy_timeout, 1, 0,
      "time limit for one policy request, from its first line to its empty line, and for the answer"},
     {"policy_workers", CFG_INT, "100", &var_policy_workers, 1, 1000,

@@ -51,6 +51,8 @@ extern long  var_milter_max_sessions;
 extern long  var_milter_timeout;          /* per milter command */
 
 /* postsift-policy (policy delegation); keep this block together */
+extern long  var_policy_command_cache_ttl; /* seconds a command answer is kept */
+extern long  var_policy_command_timeout;   /* deadline of a command rule's program */
 extern long  var_policy_idle_timeout;     /* wait for the next request, seconds */
 extern char *var_policy_listen;           /* daemon sockets */
 extern long  var_policy_max_sessions;     /* connections per worker */
@@ -62,6 +64,7 @@ extern char *var_policy_secret_file;      /* HMAC key of signed addresses */
 extern long  var_policy_signature_grace;  /* seconds past the expiry day */
 extern long  var_policy_signature_length; /* base32 characters kept */
 extern char *var_policy_store_fail_action; /* answer when the store fails */
+extern long  var_policy_store_timeout;    /* Redis connect and command, seconds */
 extern long  var_policy_timeout;          /* one request, seconds */
 extern long  var_policy_workers;          /* daemon worker processes */
 

@@ -11,6 +11,7 @@
 #include "lib/vbuf.h"
 #include "policy/action.h"
 #include "policy/attr.h"
+#include "policy/command.h"
 #include "policy/engine.h"
 #include "policy/rate.h"
 #include "policy/rules.h"
@@ -64,6 +65,7 @@ void    engine_free(ENGINE *eng)
     sigaddr_key_free(eng->key);
     store_free(eng->store);
     myfree(eng->fail_action);
+    command_cache_free(eng->cmd_cache);
     for (i = 0; i < eng->nfiles; i++)
         myfree(eng->files[i].path);
     myfree(eng->files);
@@ -124,6 +126,8 @@ ENGINE *engine_load(VBUF *err)
         }
         engine_watch(eng, var_policy_secret_file);
     }
+    if (eng->rules->uses_command)
+        eng->cmd_cache = command_cache_create();
     if (eng->rules->uses_rate && engine_load_rate(eng, err) < 0) {
         engine_free(eng);
         return NULL;
@@ -175,6 +179,27 @@ static void engine_matched(const RULE *rule, const REQUEST *req, const char *ext
              /* void */ ;
         if (j < i)
             continue;                   /* named twice */
+        if (vbuf_len(d->matched))
+            vbuf_strcat(d->matched, ", ");
+        vbuf_sprintf_append(d->matched, "%s=", attr);
+        vbuf_quote_append(d->matched, attr_value(req, attr, d->scratch));
+    }
+}
+
+/* engine_matched_more - a command rule's arguments, after its conditions */
+static void engine_matched_more(const RULE *rule, const REQUEST *req, DECISION *d)
+{
+    int     i, j, seen;
+
+    for (i = 0; i < rule->cmd_nattr; i++) {
+        const char *attr = rule->cmd_attrs[i];
+
+        for (seen = 0, j = 0; j < rule->ncond && !seen; j++)
+            seen = strcmp(rule->conds[j].attr, attr) == 0;
+        for (j = 0; j < i && !seen; j++)
+            seen = strcmp(rule->cmd_attrs[j], attr) == 0;
+        if (seen)
+            continue;
         if (vbuf_len(d->matched))
             vbuf_strcat(d->matched, ", ");
         vbuf_sprintf_append(d->matched, "%s=", attr);
@@ -247,6 +272,24 @@ static int engine_rate(ENGINE *eng, const RULE *rule, const REQUEST *req, time_t
     return status < 0 || a.over;
 }
 
+/* engine_command - a command rule: 1 when it answered (refused, or the
+ * program failed), 0 to go on */
+static int engine_command(ENGINE *eng, const RULE *rule, const REQUEST *req, time_t now,
+                          DECISION *d)
+{
+    switch (command_decide(eng->cmd_cache, rule->cmd_path, rule->cmd_attrs, rule->cmd_nattr,
+                           req, now, d->action, d->detail)) {
+    case COMMAND_PASS:
+        return 0;
+    case COMMAND_REJECT:
+        return 1;
+    default:
+        msg_warn("rule %s: %s; answering %s", rule->name, vbuf_str(d->detail), ACTION_TEMPFAIL);
+        vbuf_strcpy(d->action, ACTION_TEMPFAIL);
+        return 1;
+    }
+}
+
 /* engine_decide - see engine.h */
 void    engine_decide(ENGINE *eng, const REQUEST *req, time_t now, DECISION *d)
 {
@@ -272,11 +315,16 @@ void    engine_decide(ENGINE *eng, const REQUEST *req, time_t now, DECISION *d)
         case RULE_RATE:
             answered = engine_rate(eng, rule, req, now, d);
             break;
+        case RULE_COMMAND:
+            answered = engine_command(eng, rule, req, now, d);
+            break;
         }
         if (answered) {
             d->rule = rule;
             engine_matched(rule, req, rule->kind == RULE_SIGNED ? "recipient"
                            : rule->kind == RULE_RATE ? rule->rate_attr : NULL, d);
+            if (rule->kind == RULE_COMMAND)
+                engine_matched_more(rule, req, d);
         } else {
             vbuf_reset(d->detail);
         }

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "lib/vbuf.h"
+#include "policy/command.h"
 #include "policy/request.h"
 #include "policy/rules.h"
 #include "policy/sigaddr.h"
@@ -32,6 +33,7 @@ typedef struct ENGINE {
     SIGKEY *key;                        /* NULL: no signed_address rule */
     STORE  *store;                      /* NULL: no rate rule */
     char   *fail_action;                /* policy_store_fail_action */
+    COMMAND_CACHE *cmd_cache;           /* NULL: no command rule */
     ENGINE_FILE *files;                 /* what engine_changed() watches */
     int     nfiles;
 } ENGINE;

@@ -95,8 +95,21 @@ RULES
             client_address, sender, sender_domain, recipient_domain...);
             past it the answer is ACTION (default DEFER_IF_PERMIT). See
             RATE LIMITS.
+        command /path/to/program ATTR...
+            Run the program, without a shell, with the values of the
+            request attributes ATTR (1 to 8; an absent one is an empty
+            argument) as its arguments, a clean environment
+            (PATH=/usr/bin:/bin), stdin /dev/null, a process group of its
+            own and policy_command_timeout; then it and its group are
+            killed. Exit 0: no objection, the next rules are tried. Exit
+            1: REJECT with the first line of its output as the text when
+            that is printable ASCII of at most 200 bytes (not a 4.x.x
+            code), else plain REJECT. Anything else, a signal, the time
+            limit or a program that cannot run: DEFER_IF_PERMIT, logged
+            with the reason. Answers of exit 0 and 1 are kept per process
+            for policy_command_cache_ttl for the same arguments.
 
-    Rules are tried in order. signed_address and rate are checks: when
+    Rules are tried in order. signed_address, rate and command are checks: when
     they refuse, that is the answer; when they let the request through,
     the next rules are tried. Any error in the file (or a table, or the
     secret a signed_address rule needs) names the file and line and
@@ -154,7 +167,12 @@ RATE LIMITS
     postsift-policy process of the host and kept across restarts; the
     directory must be the running user's and writable by no one else
     (it is made, mode 0700, when it is missing). Counters not used for two
-    windows are removed now and then. When the store cannot be opened or
+    windows are removed now and then. With policy_rate_db =
+    redis:HOST:PORT (or redis:unix:/path) they live in a Redis server
+    that several hosts share: each count is one server-side script (the
+    same arithmetic), keys expire by themselves, every connection and
+    command has policy_store_timeout, and a request reconnects once after
+    an error. When the store cannot be opened or
     written, the rule answers policy_store_fail_action (DEFER_IF_PERMIT
     by default) and logs why.
 LOGGING

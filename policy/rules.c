@@ -12,6 +12,7 @@
 #include "lib/vbuf.h"
 #include "policy/action.h"
 #include "policy/attr.h"
+#include "policy/command.h"
 #include "policy/cond.h"
 #include "policy/rate.h"
 #include "policy/rules.h"
@@ -27,6 +28,10 @@ void    rules_rule_free(RULE *rule)
     myfree(rule->name);
     myfree(rule->answer);
     myfree(rule->rate_attr);
+    myfree(rule->cmd_path);
+    for (i = 0; i < rule->cmd_nattr; i++)
+        myfree(rule->cmd_attrs[i]);
+    myfree(rule->cmd_attrs);
     memset(rule, 0, sizeof(*rule));
 }
 
@@ -92,6 +97,46 @@ static int rules_rate(RULE *rule, const char *arg, VBUF *err)
     return status;
 }
 
+/* rules_command - "command PATH ATTR..." */
+static int rules_command(RULE *rule, const char *arg, VBUF *err)
+{
+    const char *cp = arg;
+    size_t  len;
+    char   *word;
+
+    rule->kind = RULE_COMMAND;
+    for (;;) {
+        while (*cp == ' ' || *cp == '\t')
+            cp++;
+        if (*cp == 0)
+            break;
+        len = strcspn(cp, " \t");
+        word = mystrndup(cp, len);
+        cp += len;
+        if (rule->cmd_path == NULL) {
+            rule->cmd_path = word;
+            if (command_check(word, err) < 0)
+                return -1;
+            continue;
+        }
+        if (rule->cmd_nattr >= COMMAND_MAX_ATTRS || attr_flags(word) < 0) {
+            if (rule->cmd_nattr >= COMMAND_MAX_ATTRS)
+                vbuf_sprintf(err, "command takes at most %d attributes", COMMAND_MAX_ATTRS);
+            else
+                vbuf_sprintf(err, "command: unknown attribute \"%s\"", word);
+            myfree(word);
+            return -1;
+        }
+        rule->cmd_attrs = myrealloc(rule->cmd_attrs, (size_t)(rule->cmd_nattr + 1) * sizeof(char *));
+        rule->cmd_attrs[rule->cmd_nattr++] = word;
+    }
+    if (rule->cmd_nattr == 0) {
+        vbuf_sprintf(err, "command needs PATH ATTR... (the attributes passed as arguments)");
+        return -1;
+    }
+    return 0;
+}
+
 /* rules_action - what follows "=>" */
 static int rules_action(RULE *rule, const char *text, VBUF *err)
 {
@@ -110,6 +155,8 @@ static int rules_action(RULE *rule, const char *text, VBUF *err)
         return rules_signed(rule, arg, err);
     if (len == 4 && strncmp(text, "rate", len) == 0)
         return rules_rate(rule, arg, err);
+    if (len == 7 && strncmp(text, "command", len) == 0)
+        return rules_command(rule, arg, err);
     rule->kind = RULE_ANSWER;
     answer = vbuf_alloc(ACTION_MAX_TEXT + 64);
     if ((status = action_parse(text, answer, err)) == 0)
@@ -204,6 +251,7 @@ static int rules_add(RULES *rules, const char *text, int line, VBUF *err)
     rule.line = line;
     rules->uses_signed |= rule.kind == RULE_SIGNED;
     rules->uses_rate |= rule.kind == RULE_RATE;
+    rules->uses_command |= rule.kind == RULE_COMMAND;
     rules->rules = myrealloc(rules->rules, (size_t)(rules->count + 1) * sizeof(RULE));
     rules->rules[rules->count++] = rule;
     return 0;

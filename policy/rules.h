@@ -23,9 +23,13 @@
  *                              at most N messages per WINDOW (s, m, h, d)
  *                              for each value of the attribute KEY; over
  *                              it, ACTION (DEFER_IF_PERMIT by default)
+ *     command PATH ATTR...     run PATH (no shell) with the values of the
+ *                              ATTRs (1 to 8) as its arguments: exit 0
+ *                              goes on, 1 refuses, else DEFER_IF_PERMIT
+ *                              (command.h)
  *
- * Rules are tried in order and the first answer wins. signed_address and
- * rate are checks: when they refuse, that is the answer; when they let
+ * Rules are tried in order and the first answer wins. signed_address,
+ * rate and command are checks: when they refuse, that is the answer; when they let
  * the request through, the rules after them are tried. No answer: DUNNO.
  * Any error names FILE, line N and the whole file is refused.
  */
@@ -42,6 +46,7 @@ typedef enum RULE_KIND {
     RULE_ANSWER,                        /* a fixed answer (FILTER too) */
     RULE_SIGNED,                        /* signed_address */
     RULE_RATE,                          /* rate */
+    RULE_COMMAND,                       /* command */
 } RULE_KIND;
 
 typedef struct RULE {
@@ -55,6 +60,9 @@ typedef struct RULE {
     char   *rate_attr;                  /* RATE: KEY */
     long    rate_limit;                 /* RATE: N */
     long    rate_window;                /* RATE: seconds */
+    char   *cmd_path;                   /* COMMAND: the program */
+    char  **cmd_attrs;                  /* COMMAND: its arguments' attributes */
+    int     cmd_nattr;
 } RULE;
 
 typedef struct RULES {
@@ -63,6 +71,7 @@ typedef struct RULES {
     int     count;
     int     uses_signed;                /* some rule is signed_address */
     int     uses_rate;                  /* some rule is rate */
+    int     uses_command;               /* some rule is command */
 } RULES;
 
 /* rules_load - read and check a rules file; NULL with "FILE, line N: why" */

@@ -10,6 +10,7 @@
 
 static const STORE_OPS *const store_backends[] = {
     &store_lmdb_ops,
+    &store_redis_ops,
     NULL,
 };
 
@@ -28,13 +29,12 @@ STORE  *store_create(const char *spec, VBUF *err)
             break;
         }
     if (*op == NULL && *spec != '/') {
-        vbuf_sprintf(err, "policy_rate_db: \"%s\" is not lmdb:/path or an absolute path", spec);
+        vbuf_sprintf(err, "policy_rate_db: \"%s\" is not lmdb:/path, an absolute path,"
+                     " redis:HOST:PORT or redis:unix:/path", spec);
         return NULL;
     }
-    if (*where != '/') {
-        vbuf_sprintf(err, "policy_rate_db: %s needs an absolute path", ops->name);
+    if (ops->check(where, err) < 0)
         return NULL;
-    }
     st = mycalloc(1, sizeof(*st));
     st->ops = ops;
     st->where = mystrdup(where);

@@ -5,8 +5,9 @@
  * key atomically for every process that shares the store, and stores the
  * result: the LMDB backend in one write transaction (LMDB serialises the
  * writers of a file across processes), a Redis backend would run the
- * same arithmetic as one server-side script. policy_rate_db picks the
- * backend: "lmdb:/path" or a bare "/path" (the only one so far).
+ * same arithmetic as one server-side script (store_redis.c).
+ * policy_rate_db picks the backend: "lmdb:/path" or a bare "/path", or
+ * "redis:HOST:PORT", "redis:[IPV6]:PORT", "redis:unix:/path".
  *
  * A store is opened when it is first used in a process, and again after
  * fork(): LMDB forbids using an environment across fork, and the daemon's
@@ -23,6 +24,8 @@
 typedef struct STORE_OPS {
     const char *name;                   /* "lmdb" */
     const char *prefix;                 /* "lmdb:" */
+    /* check - the syntax of where, at load time; -1 with why in err */
+    int     (*check) (const char *where, VBUF *err);
     /* open - the backend's handle for where; NULL with why in err */
     void   *(*open) (const char *where, VBUF *err);
     /* hit - rate_step() on the key's record, stored back; -1 with why */
@@ -50,5 +53,6 @@ int     store_hit(STORE *st, const RATE_QUERY *q, RATE_ANSWER *a, VBUF *err);
 void    store_free(STORE *st);
 
 extern const STORE_OPS store_lmdb_ops;
+extern const STORE_OPS store_redis_ops;
 
 #endif

@@ -85,7 +85,7 @@ static void *store_lmdb_open(const char *path, VBUF *err)
     }
     if ((rc = mdb_env_create(&sl->env)) != 0
         || (rc = mdb_env_set_mapsize(sl->env, STORE_LMDB_MAPSIZE)) != 0
-        || (rc = mdb_env_open(sl->env, path, MDB_NOSUBDIR | MDB_NOTLS, 0600)) != 0
+        || (rc = mdb_env_open(sl->env, path, MDB_NOSUBDIR | MDB_NOTLS | MDB_NOSYNC, 0600)) != 0
         || (rc = mdb_reader_check(sl->env, &dead)) != 0
         || (rc = mdb_txn_begin(sl->env, NULL, 0, &txn)) != 0) {
         vbuf_sprintf(err, "policy_rate_db %s: %s", path, mdb_strerror(rc));
@@ -182,9 +182,19 @@ static int store_lmdb_hit(void *handle, const RATE_QUERY *q, RATE_ANSWER *a, VBU
     return 0;
 }
 
+/* store_lmdb_check - an absolute path */
+static int store_lmdb_check(const char *where, VBUF *err)
+{
+    if (*where == '/')
+        return 0;
+    vbuf_sprintf(err, "policy_rate_db: lmdb needs an absolute path");
+    return -1;
+}
+
 const STORE_OPS store_lmdb_ops = {
     .name = "lmdb",
     .prefix = "lmdb:",
+    .check = store_lmdb_check,
     .open = store_lmdb_open,
     .hit = store_lmdb_hit,
     .close = store_lmdb_close,
