@@ -32,50 +32,24 @@
 #define PDAEMON_CHECK_INTERVAL 60
 
 static PROG_OPTS opts;                  /* with an absolute config path */
-static char **reload_snap;              /* the settings before a reload */
+static CONFIG_SNAPSHOT *reload_snap;    /* the settings before a reload */
 static volatile sig_atomic_t pdaemon_shutdown;
 
-/* pdaemon_snapshot - "name=raw" for every setting, NULL-terminated */
-static char **pdaemon_snapshot(void)
-{
-    size_t  n = 0, i;
-    char  **snap;
-    VBUF   *buf = vbuf_alloc(1 << 20);
-
-    while (config_params[n].name)
-        n++;
-    snap = mycalloc(n + 1, sizeof(*snap));
-    for (i = 0; i < n; i++) {
-        const char *raw = config_lookup(config_params[i].name);
-
-        vbuf_sprintf(buf, "%s=%s", config_params[i].name, raw ? raw : "");
-        snap[i] = mystrdup(vbuf_str(buf));
-    }
-    vbuf_free(buf);
-    return snap;
-}
-
-/* pdaemon_restore - the snapshot's settings (and logger) again, freed */
-static void pdaemon_restore(char **snap, int apply)
+/* pdaemon_restore - the snapshot's settings (lib/config) and logger
+   again when apply is set; the snapshot freed */
+static void pdaemon_restore(CONFIG_SNAPSHOT *snap, int apply)
 {
     VBUF   *err = vbuf_alloc(4096);
-    size_t  i;
 
     if (apply) {
-        config_init();
-        for (i = 0; snap[i]; i++)
-            if (config_override(snap[i], err) < 0)
-                msg_panic("pdaemon_restore: %s", vbuf_str(err));
-        if (config_finish(err) < 0)
+        if (config_snapshot_restore(snap, err) < 0)
             msg_panic("pdaemon_restore: %s", vbuf_str(err));
         msg_set_syslog_name(var_syslog_name);
         msg_set_hostname(var_myhostname);
         if (var_log_file && *var_log_file)
             msg_set_logfile(var_log_file);
     }
-    for (i = 0; snap[i]; i++)
-        myfree(snap[i]);
-    myfree(snap);
+    config_snapshot_free(snap);
     vbuf_free(err);
 }
 
@@ -126,7 +100,7 @@ static int pdaemon_changed(void *ctx, void *engine)
 static int pdaemon_configure(void *ctx, SERVER_SETTINGS *set, VBUF *err)
 {
     (void)ctx;
-    reload_snap = pdaemon_snapshot();
+    reload_snap = config_snapshot();
     if (prog_configure(&opts, err) < 0)
         return -1;
     pdaemon_settings(set);
