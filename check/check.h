@@ -11,8 +11,10 @@
  *               sees them, limits, times
  *   settings.c  the filter's own settings, through lib/config
  *   tables.c    access tables and restriction lists
- *   probe.c     the SMTP probe of a filter's port, the milter probe
+ *   probe.c     the SMTP probe of a filter's port, the milter and
+ *               policy probes
  *   milter.c    the rules about postsift as a milter (smtpd_milters)
+ *   policy.c    the rules about postsift-policy (check_policy_service)
  *   discover.c  the filters, transports and reinjection smtpds
  *   rules.c     the rule table, the output lines and the man page text
  *   check.c     one run: options, reading, discovery, rules, exit status
@@ -32,6 +34,7 @@
 #define CK_UNLIMITED    1000000L                /* a limit of 0: none */
 #define CK_PROBE_TIME   25                      /* s for the whole SMTP probe */
 #define CK_MILTER_TIME  10                      /* s for the whole milter probe */
+#define CK_POLICY_TIME  10                      /* s for the whole policy probe */
 #define CK_DEFAULT_CONF "/etc/postsift/postsift.conf"
 
 /* CK_UNCONST - a pointer we own, held in a list of void * */
@@ -82,6 +85,11 @@ typedef struct CK_SETTINGS {
     const char *smtpd_data_done_timeout;
     const char *milter_listen;
     const char *milter_workers;
+    const char *policy_listen;
+    const char *policy_timeout;
+    const char *policy_command_timeout;
+    const char *policy_store_timeout;
+    const char *policy_idle_timeout;
     const char *error;          /* why lib/config refused it, or NULL */
 } CK_SETTINGS;
 
@@ -220,15 +228,20 @@ const CK_SERVICE *ck_inet_service(CK *ck, const char *port);
 /* settings.c */
 CK_SETTINGS *ck_settings(CK *ck, const char *key, const char *conf, const CK_LIST *ovr);
 CK_SETTINGS *ck_argv_settings(CK *ck, const char *key, const CK_SERVICE *svc);
+CK_SETTINGS *ck_policy_settings(CK *ck, const char *key, const CK_SERVICE *svc);
 CK_SETTINGS *ck_daemon_settings(CK *ck, const char *key);
 
 /* tables.c */
 const CK_LIST *ck_table_filters(CK *ck, const char *table);
 void    ck_restrictions(CK *ck, const CK_SERVICE *svc, CK_LIST *items);
+const char *ck_entry_addr(CK *ck, const char *entry);
+const char *ck_entry_opt(CK *ck, const char *entry, const char *name);
+extern const char *const ck_restriction_lists[];
 
 /* probe.c */
 int     ck_probe(CK *ck, const char *host, const char *port, VBUF *why);
 int     ck_milter_probe(CK *ck, const char *addr, const char *target, VBUF *why);
+int     ck_policy_probe(CK *ck, const char *addr, const char *target, VBUF *why);
 
 /* discover.c */
 void    ck_discover(CK *ck);
@@ -263,5 +276,10 @@ void    ck_milter_content_timeout(CK *ck, const CK_RULE *rule);
 void    ck_milter_and_content_filter(CK *ck, const CK_RULE *rule);
 void    ck_milter_not_answering(CK *ck, const CK_RULE *rule);
 void    ck_milter_workers(CK *ck, const CK_RULE *rule);
+
+/* policy.c: the policy service rules (in the table of rules.c) */
+void    ck_policy_missing(CK *ck, const CK_RULE *rule);
+void    ck_policy_timeout(CK *ck, const CK_RULE *rule);
+void    ck_policy_after_permit(CK *ck, const CK_RULE *rule);
 
 #endif

@@ -53,64 +53,6 @@ static const char *mt_where(CK *ck, const CK_SERVICE *svc, const char *name)
     return ck_fmt(ck, "%s %s", ck_map_get(&ck->mset, name) ? "main.cf" : "default", name);
 }
 
-/* mt_entries - the entries of a milter list: commas and white space
-   separate, except inside { } */
-static void mt_entries(CK *ck, const char *list, CK_LIST *out)
-{
-    const char *cp = list, *start;
-    int     depth;
-
-    for (;;) {
-        cp += strspn(cp, ", \t\r\n");
-        if (*cp == 0)
-            return;
-        for (start = cp, depth = 0; *cp; cp++) {
-            if (*cp == '{')
-                depth++;
-            else if (*cp == '}' && depth > 0)
-                depth--;
-            else if (depth == 0 && strchr(", \t\r\n", *cp))
-                break;
-        }
-        ck_list_add(ck, out, ck_strn(ck, start, (size_t)(cp - start)));
-    }
-}
-
-/* mt_entry_addr - an entry's address: itself, or the first word in { } */
-static const char *mt_entry_addr(CK *ck, const char *entry)
-{
-    const char *cp = entry;
-
-    if (*cp != '{')
-        return entry;
-    cp += 1 + strspn(cp + 1, " \t\r\n");
-    return ck_strn(ck, cp, strcspn(cp, ", \t\r\n}"));
-}
-
-/* mt_entry_opt - a per-milter setting name = value of a braced entry,
-   NULL when it has none */
-static const char *mt_entry_opt(CK *ck, const char *entry, const char *name)
-{
-    const char *cp, *end;
-    size_t  len = strlen(name), vlen;
-
-    if (*entry != '{')
-        return NULL;
-    for (cp = entry + 1; (cp = strstr(cp, name)) != NULL; cp += len) {
-        if (!strchr("{, \t", cp[-1]))
-            continue;
-        end = cp + len + strspn(cp + len, " \t");
-        if (*end != '=')
-            continue;
-        end += 1 + strspn(end + 1, " \t");
-        vlen = strcspn(end, ",}");
-        while (vlen > 0 && strchr(" \t", end[vlen - 1]))
-            vlen--;
-        return ck_strn(ck, end, vlen);
-    }
-    return NULL;
-}
-
 /* mt_unix_path - the socket of a unix: address as Postfix's daemons
    reach it: they run in queue_directory, and chrooted there when the
    service says so */
@@ -173,9 +115,9 @@ static void mt_add_uses(CK *ck, CK_LIST *uses, const CK_SETTINGS *set, const CK_
     CK_LIST entries = {0};
     size_t  i;
 
-    mt_entries(ck, list, &entries);
+    ck_list_split(ck, &entries, list);
     for (i = 0; i < entries.n; i++) {
-        const char *addr = mt_entry_addr(ck, entries.v[i]);
+        const char *addr = ck_entry_addr(ck, entries.v[i]);
         MT_USE *u;
 
         if (!mt_ours(ck, addr, set))
@@ -235,7 +177,7 @@ void    ck_milter_default_action(CK *ck, const CK_RULE *rule)
     for (i = 0; i < uses.n; i++) {
         const MT_USE *u = uses.v[i];
 
-        if ((act = mt_entry_opt(ck, u->entry, "default_action")) != NULL)
+        if ((act = ck_entry_opt(ck, u->entry, "default_action")) != NULL)
             where = ck_fmt(ck, "%s, %s", u->where, u->entry);
         else
             act = mt_value(ck, u->svc, "milter_default_action"), where =
@@ -258,7 +200,7 @@ void    ck_milter_default_action(CK *ck, const CK_RULE *rule)
 /* mt_content_timeout - the content time-out of a use, and where from */
 static const char *mt_content_timeout(CK *ck, const MT_USE *u, const char **where)
 {
-    const char *ct = mt_entry_opt(ck, u->entry, "content_timeout");
+    const char *ct = ck_entry_opt(ck, u->entry, "content_timeout");
 
     if (ct) {
         *where = ck_fmt(ck, "%s, %s", u->where, u->entry);

@@ -12,6 +12,12 @@
  * milter "ADDRESS RESULT" with the address as smtpd_milters writes it
  * (inet:127.0.0.1:10027, unix:/path) and RESULT "OPTNEG ..." when it
  * answered, "timeout", or why not.
+ *
+ * For postsift-policy: connect, send one request of the policy protocol
+ * (request=smtpd_access_policy, protocol_state=CONNECT: no rate rule
+ * counts it, no recipient is checked), expect "action=..." and the empty
+ * line, within CK_POLICY_TIME seconds; in the snapshot "ADDRESS RESULT",
+ * RESULT "action=..." when it answered.
  */
 #include <stdio.h>
 #include <string.h>
@@ -209,6 +215,59 @@ int     ck_milter_probe(CK *ck, const char *addr, const char *target, VBUF *why)
     netio_set_timeout(io, CK_MILTER_TIME);
     netio_set_deadline(io, CK_MILTER_TIME);
     if ((ret = pr_optneg(io, why)) < 0 && netio_errkind(io) == NETIO_TIMEOUT)
+        ret = 1;
+    netio_close(io);
+    vbuf_free(err);
+    return ret;
+}
+
+/* pr_policy - one policy request on io; 0 with the answer in why */
+static int pr_policy(CK *ck, NETIO *io, VBUF *why)
+{
+    VBUF   *line = vbuf_alloc(PR_LINE_MAX + 1);
+    int     ret = -1;
+
+    netio_puts(io, "request=smtpd_access_policy\nprotocol_state=CONNECT\n"
+               "protocol_name=SMTP\nclient_address=127.0.0.1\nclient_name=localhost\n"
+               "reverse_client_name=localhost\ninstance=postsift.check\n\n");
+    if (netio_flush(io) < 0 || netio_read_line(io, line, PR_LINE_MAX, NULL) < 0) {
+        vbuf_strcpy(why, netio_errkind(io) == NETIO_TIMEOUT ? "timeout" : "no answer");
+    } else if (strncmp(vbuf_str(line), "action=", 7) != 0) {
+        vbuf_sprintf(why, "answer: %s", pr_printable(ck, line));
+    } else {
+        vbuf_strcpy(why, pr_printable(ck, line));
+        ret = 0;
+    }
+    vbuf_free(line);
+    return ret;
+}
+
+/* ck_policy_probe - 0 with the answer ("action=...") in why when the
+   policy service addr (connected as target: "[host]:port" or
+   "unix:/path") answers a request; -1 with why not; 1 when it did not
+   answer in time; -2: not probed */
+int     ck_policy_probe(CK *ck, const char *addr, const char *target, VBUF *why)
+{
+    VBUF   *err;
+    NETIO  *io;
+    int     ret;
+
+    if (ck->opts->snapshot)
+        return pr_snapshot(ck, ck_fmt(ck, "%s ", addr), "action=", why);
+    err = vbuf_alloc(4096);
+    if ((io = netio_connect(target, CK_POLICY_TIME, err)) == NULL) {
+        if (strstr(vbuf_str(err), "refused"))
+            vbuf_strcpy(why, "nothing listens (connection refused)");
+        else if (strstr(vbuf_str(err), "No such file"))
+            vbuf_sprintf(why, "no socket %s (No such file or directory)", target + 5);
+        else
+            vbuf_strcpy(why, vbuf_str(err));
+        vbuf_free(err);
+        return strstr(vbuf_str(why), "timed out") ? 1 : -1;
+    }
+    netio_set_timeout(io, CK_POLICY_TIME);
+    netio_set_deadline(io, CK_POLICY_TIME);
+    if ((ret = pr_policy(ck, io, why)) < 0 && strcmp(vbuf_str(why), "timeout") == 0)
         ret = 1;
     netio_close(io);
     vbuf_free(err);

@@ -1173,6 +1173,45 @@ const CK_RULE ck_rules[] = {
      "or milter_command_timeout they get the default action (4xx with tempfail) and the "
      "clients retry later",
      "raise milter_workers to <SESSIONS> or more, or lower the process limit of <SERVICES>"},
+    {"policy-missing", ck_policy_missing,
+     "A check_policy_service of an smtpd restriction list names postsift-policy, but nothing "
+     "serves it: unix:private/NAME (NAME with postsift in it) and master.cf has no NAME/unix "
+     "service; or an inet: address that is postsift.conf's policy_listen does not answer a "
+     "policy request (protocol_state=CONNECT, so that no rate rule counts it) with an "
+     "action= line within 10s.",
+     "check_policy_service <ADDR> must reach postsift-policy",
+     "Postfix cannot ask the policy service: after its tries every recipient gets the "
+     "service's default_action (DEFER_IF_PERMIT as install sets it: all mail waits at the "
+     "clients; Postfix's default is 451 4.3.5)",
+     "run postsift-postfix install policy again (spawn), or start the daemon "
+     "(postsift-policy -m daemon) and compare policy_listen with <ADDR>"},
+    {"policy-timeout", ck_policy_timeout,
+     "Postfix's time limit for postsift-policy's answer (timeout= in the { } settings of "
+     "check_policy_service, else smtpd_policy_service_timeout) is not above what one answer "
+     "may take: policy_timeout + policy_command_timeout + 2 x policy_store_timeout (the rules "
+     "file is not read: a command rule is assumed). Or, for a spawn(8) service, its time "
+     "limit (NAME_time_limit, else command_time_limit, 1000s) is below the longest a "
+     "connection lives, max_ttl (smtpd_policy_service_max_ttl) or policy_idle_timeout, "
+     "plus 60s.",
+     "Postfix must wait for postsift-policy (<ADDR>) longer than it may take (<VALUE>, "
+     "need more than <NEED>s)",
+     "a slow answer (a command rule, a Redis store that does not answer) becomes Postfix's "
+     "time-out and default_action instead of postsift's own answer; spawn(8) kills "
+     "postsift-policy in the middle of a connection, and the request in flight gets the "
+     "default action",
+     "set <SETTING> (postsift-postfix install policy does), or lower postsift's timeouts"},
+    {"policy-after-permit", ck_policy_after_permit,
+     "check_policy_service of postsift-policy comes after a permit in the same restriction "
+     "list (permit, permit_mynetworks, permit_sasl_authenticated, permit_auth_destination, "
+     "permit_tls_clientcerts, ...): for the clients the permit lets through, Postfix ends "
+     "the list and never asks the service. check_*_access tables that may answer OK are not "
+     "judged.",
+     "nothing that ends <PARAM> may come before check_policy_service <ADDR>",
+     "rules are silently skipped for those clients: a rate limit per SASL user never counts "
+     "after permit_sasl_authenticated, signed addresses are not checked for mail from "
+     "mynetworks",
+     "move check_policy_service <ADDR> before <PERMIT> (postsift-postfix install policy "
+     "puts it right after reject_unauth_destination, or before the first permit)"},
     {"filter-config", rl_filter_config,
      "The filter's configuration (postsift.conf with the -o arguments of the service's "
      "argv) does not load as postsift-filter loads it. The other rules then use what the "

@@ -1,6 +1,6 @@
 /*
  * settings - the filter's own settings that the rules need, read the way
- * postsift-filter reads them: lib/config's table (lib/params.c) for the
+ * postsift-filter (or postsift-policy) reads them: lib/config's table (lib/params.c) for the
  * defaults, postsift.conf through config_load(), then the -o arguments
  * of the service's argv. Each key (a pipe service, an SMTP filter's
  * address) is read once.
@@ -23,7 +23,9 @@
 /* the settings the rules read, with where CK_SETTINGS keeps each */
 static const char *const set_names[] = {
     "reinject_target", "smtpd_listen", "smtpd_workers", "pipe_deadline",
-    "smtpd_data_done_timeout", "milter_listen", "milter_workers", NULL,
+    "smtpd_data_done_timeout", "milter_listen", "milter_workers", "policy_listen",
+    "policy_timeout", "policy_command_timeout", "policy_store_timeout", "policy_idle_timeout",
+    NULL,
 };
 
 /* set_slot - the field of name */
@@ -41,6 +43,16 @@ static const char **set_slot(CK_SETTINGS *set, const char *name)
         return &set->milter_listen;
     if (strcmp(name, "milter_workers") == 0)
         return &set->milter_workers;
+    if (strcmp(name, "policy_listen") == 0)
+        return &set->policy_listen;
+    if (strcmp(name, "policy_timeout") == 0)
+        return &set->policy_timeout;
+    if (strcmp(name, "policy_command_timeout") == 0)
+        return &set->policy_command_timeout;
+    if (strcmp(name, "policy_store_timeout") == 0)
+        return &set->policy_store_timeout;
+    if (strcmp(name, "policy_idle_timeout") == 0)
+        return &set->policy_idle_timeout;
     return &set->smtpd_data_done_timeout;
 }
 
@@ -54,6 +66,11 @@ static void set_from_vars(CK *ck, CK_SETTINGS *set)
     set->smtpd_data_done_timeout = ck_fmt(ck, "%lds", var_smtpd_data_done_timeout);
     set->milter_listen = ck_str(ck, var_milter_listen);
     set->milter_workers = ck_fmt(ck, "%ld", var_milter_workers);
+    set->policy_listen = ck_str(ck, var_policy_listen);
+    set->policy_timeout = ck_fmt(ck, "%lds", var_policy_timeout);
+    set->policy_command_timeout = ck_fmt(ck, "%lds", var_policy_command_timeout);
+    set->policy_store_timeout = ck_fmt(ck, "%lds", var_policy_store_timeout);
+    set->policy_idle_timeout = ck_fmt(ck, "%lds", var_policy_idle_timeout);
 }
 
 /* set_text_line - one logical line of a refused file: a setting we need */
@@ -177,10 +194,10 @@ static const char *ck_conf_path(CK *ck, const char *named)
     return named;
 }
 
-/* ck_argv_settings - the settings of a postsift-filter that a pipe(8) or
-   spawn(8) service runs (its -c and -o arguments); NULL when the service
-   does not run postsift-filter */
-CK_SETTINGS *ck_argv_settings(CK *ck, const char *key, const CK_SERVICE *svc)
+/* set_argv - the settings of the program (postsift-filter, postsift-policy)
+   that a pipe(8) or spawn(8) service runs (its -c and -o arguments); NULL
+   when the service runs another program */
+static CK_SETTINGS *set_argv(CK *ck, const char *key, const CK_SERVICE *svc, const char *name)
 {
     CK_LIST argv = {0}, ovr = {0};
     const char *prog, *base, *conf = NULL;
@@ -191,7 +208,7 @@ CK_SETTINGS *ck_argv_settings(CK *ck, const char *key, const CK_SERVICE *svc)
         return NULL;
     prog = argv.v[0];
     base = strrchr(prog, '/') ? strrchr(prog, '/') + 1 : prog;
-    if (strncmp(base, "postsift-filter", 15) != 0)
+    if (strncmp(base, name, strlen(name)) != 0)
         return NULL;
     for (i = 1; i + 1 < argv.n; i++) {
         if (strcmp(argv.v[i], "-c") == 0)
@@ -202,6 +219,20 @@ CK_SETTINGS *ck_argv_settings(CK *ck, const char *key, const CK_SERVICE *svc)
     if (ck->opts->snapshot || conf == NULL)
         conf = ck_conf_path(ck, CK_DEFAULT_CONF);
     return ck_settings(ck, key, conf, &ovr);
+}
+
+/* ck_argv_settings - the settings of a postsift-filter that a pipe(8) or
+   spawn(8) service runs; NULL when the service does not run it */
+CK_SETTINGS *ck_argv_settings(CK *ck, const char *key, const CK_SERVICE *svc)
+{
+    return set_argv(ck, key, svc, "postsift-filter");
+}
+
+/* ck_policy_settings - the settings of the postsift-policy that a
+   spawn(8) service runs; NULL when the service does not run it */
+CK_SETTINGS *ck_policy_settings(CK *ck, const char *key, const CK_SERVICE *svc)
+{
+    return set_argv(ck, key, svc, "postsift-policy");
 }
 
 /* ck_daemon_settings - for the postsift-filter daemon: -p or the default */

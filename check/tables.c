@@ -15,7 +15,7 @@
 #include "check/check.h"
 
 /* the restriction lists of smtpd that can return FILTER */
-static const char *const tb_lists[] = {
+const char *const ck_restriction_lists[] = {
     "smtpd_client_restrictions", "smtpd_helo_restrictions", "smtpd_sender_restrictions",
     "smtpd_relay_restrictions", "smtpd_recipient_restrictions", "smtpd_data_restrictions",
     "smtpd_end_of_data_restrictions", NULL,
@@ -166,10 +166,10 @@ void    ck_restrictions(CK *ck, const CK_SERVICE *svc, CK_LIST *items)
     int     p;
 
     ck_list_split(ck, &classes, ck_sv(ck, svc, "smtpd_restriction_classes"));
-    for (p = 0; tb_lists[p]; p++) {
+    for (p = 0; ck_restriction_lists[p]; p++) {
         CK_LIST list = {0};
 
-        ck_list_split(ck, &list, ck_sv(ck, svc, tb_lists[p]));
+        ck_list_split(ck, &list, ck_sv(ck, svc, ck_restriction_lists[p]));
         for (i = 0, n = list.n; i < n; i++)
             if (ck_list_has(&classes, list.v[i]))
                 ck_list_split(ck, &list, ck_sv(ck, svc, list.v[i]));
@@ -179,10 +179,45 @@ void    ck_restrictions(CK *ck, const CK_SERVICE *svc, CK_LIST *items)
             if (!tb_is_lookup(list.v[i - 1]))
                 continue;
             it = ck_alloc(ck, sizeof(*it));
-            it->param = tb_lists[p];
+            it->param = ck_restriction_lists[p];
             it->restriction = list.v[i - 1];
             it->table = list.v[i];
             ck_list_add(ck, items, it);
         }
     }
+}
+
+/* ck_entry_addr - an entry's address: itself, or the first word in { } */
+const char *ck_entry_addr(CK *ck, const char *entry)
+{
+    const char *cp = entry;
+
+    if (*cp != '{')
+        return entry;
+    cp += 1 + strspn(cp + 1, " \t\r\n");
+    return ck_strn(ck, cp, strcspn(cp, ", \t\r\n}"));
+}
+
+/* ck_entry_opt - a per-milter (or per-policy-service) setting name =
+   value of a braced entry, NULL when it has none */
+const char *ck_entry_opt(CK *ck, const char *entry, const char *name)
+{
+    const char *cp, *end;
+    size_t  len = strlen(name), vlen;
+
+    if (*entry != '{')
+        return NULL;
+    for (cp = entry + 1; (cp = strstr(cp, name)) != NULL; cp += len) {
+        if (!strchr("{, \t", cp[-1]))
+            continue;
+        end = cp + len + strspn(cp + len, " \t");
+        if (*end != '=')
+            continue;
+        end += 1 + strspn(end + 1, " \t");
+        vlen = strcspn(end, ",}");
+        while (vlen > 0 && strchr(" \t", end[vlen - 1]))
+            vlen--;
+        return ck_strn(ck, end, vlen);
+    }
+    return NULL;
 }

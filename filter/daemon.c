@@ -45,57 +45,18 @@
 #include "server/server.h"
 
 static PROG_OPTS opts;                  /* po, with an absolute config path */
-static char **reload_snap;              /* the settings before a reload */
+static CONFIG_SNAPSHOT *reload_snap;    /* the settings before a reload */
 static int daemon_kind;                 /* DAEMON_SMTPD or DAEMON_MILTER */
 static VBUF *milter_listen;             /* milter_listen in the server's syntax */
 
- /*
-  * Settings: a snapshot of every raw value, to put back when a reload
-  * fails (prog_configure() starts from the defaults).
-  */
-
-/* config_snapshot - "name=raw" for every setting, NULL-terminated */
-static char **config_snapshot(void)
-{
-    char  **snap;
-    size_t  n = 0, i;
-    VBUF   *buf = vbuf_alloc(1 << 20);
-
-    while (config_params[n].name)
-        n++;
-    snap = mycalloc(n + 1, sizeof(*snap));
-    for (i = 0; i < n; i++) {
-        const char *raw = config_lookup(config_params[i].name);
-
-        vbuf_sprintf(buf, "%s=%s", config_params[i].name, raw ? raw : "");
-        snap[i] = mystrdup(vbuf_str(buf));
-    }
-    vbuf_free(buf);
-    return snap;
-}
-
-/* config_snapshot_free - release */
-static void config_snapshot_free(char **snap)
-{
-    size_t  i;
-
-    for (i = 0; snap[i]; i++)
-        myfree(snap[i]);
-    myfree(snap);
-}
-
-/* config_restore - the settings of the snapshot, and the logger they say */
-static void config_restore(char **snap)
+/* daemon_restore - the settings of the snapshot (lib/config), and the
+   logger they say */
+static void daemon_restore(const CONFIG_SNAPSHOT *snap)
 {
     VBUF   *err = vbuf_alloc(4096);
-    size_t  i;
 
-    config_init();
-    for (i = 0; snap[i]; i++)
-        if (config_override(snap[i], err) < 0)
-            msg_panic("config_restore: %s", vbuf_str(err));
-    if (config_finish(err) < 0)
-        msg_panic("config_restore: %s", vbuf_str(err));
+    if (config_snapshot_restore(snap, err) < 0)
+        msg_panic("daemon_restore: %s", vbuf_str(err));
     msg_set_syslog_name(var_syslog_name);
     msg_set_hostname(var_myhostname);
     if (var_log_file && *var_log_file)
@@ -229,7 +190,7 @@ static void daemon_reload_end(void *ctx, int result)
 
     (void)ctx;
     if (result != SERVER_RELOAD_OK) {
-        config_restore(reload_snap);
+        daemon_restore(reload_snap);
         err = vbuf_alloc(1024);
         (void)daemon_check(err);        /* milter_listen as it was */
         vbuf_free(err);

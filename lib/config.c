@@ -738,3 +738,55 @@ const char *config_lookup(const char *name)
         return NULL;
     return cfg_state[i].raw;
 }
+
+ /*
+  * Snapshots: "name=raw" for every setting, put back as overrides.
+  */
+struct CONFIG_SNAPSHOT {
+    char  **items;              /* NULL-terminated */
+};
+
+/* config_snapshot - see config.h */
+CONFIG_SNAPSHOT *config_snapshot(void)
+{
+    CONFIG_SNAPSHOT *snap = mymalloc(sizeof(*snap));
+    VBUF   *buf = vbuf_alloc(1 << 20);
+    size_t  n = 0, i;
+
+    while (config_params[n].name)
+        n++;
+    snap->items = mycalloc(n + 1, sizeof(*snap->items));
+    for (i = 0; i < n; i++) {
+        const char *raw = config_lookup(config_params[i].name);
+
+        vbuf_sprintf(buf, "%s=%s", config_params[i].name, raw ? raw : "");
+        snap->items[i] = mystrdup(vbuf_str(buf));
+    }
+    vbuf_free(buf);
+    return snap;
+}
+
+/* config_snapshot_restore - see config.h */
+int     config_snapshot_restore(const CONFIG_SNAPSHOT *snap, VBUF *err)
+{
+    size_t  i;
+
+    config_init();
+    for (i = 0; snap->items[i]; i++)
+        if (config_override(snap->items[i], err) < 0)
+            return -1;
+    return config_finish(err);
+}
+
+/* config_snapshot_free - see config.h */
+void    config_snapshot_free(CONFIG_SNAPSHOT *snap)
+{
+    size_t  i;
+
+    if (snap == NULL)
+        return;
+    for (i = 0; snap->items[i]; i++)
+        myfree(snap->items[i]);
+    myfree(snap->items);
+    myfree(snap);
+}

@@ -56,6 +56,21 @@ void config_print(FILE *fp, int all);
 /* config_lookup - the raw value of a setting after finish, NULL if unknown */
 const char *config_lookup(const char *name);
 
+/* CONFIG_SNAPSHOT - the raw value of every setting, taken before a
+   reload and put back when the reload fails */
+typedef struct CONFIG_SNAPSHOT CONFIG_SNAPSHOT;
+
+/* config_snapshot - the raw values of every setting now */
+CONFIG_SNAPSHOT *config_snapshot(void);
+
+/* config_snapshot_restore - the settings of snap again (from the defaults,
+   each raw value as an override, then finish); -1 with why in err. The
+   caller sets up logging again, as after prog_configure() */
+int config_snapshot_restore(const CONFIG_SNAPSHOT *snap, VBUF *err);
+
+/* config_snapshot_free - release (NULL is fine) */
+void config_snapshot_free(CONFIG_SNAPSHOT *snap);
+
 /* config_parse_time / config_parse_size - the unit parsers, for tests */
 int config_parse_time(const char *text, long *seconds);
 int config_parse_size(const char *text, long *bytes);

@@ -43,6 +43,24 @@ long  var_mime_max_parts;
 char *var_myhostname;
 char *var_oversize_action;
 long  var_pipe_deadline;
+/* postsift-policy: keep this block together */
+long  var_policy_command_cache_ttl;
+long  var_policy_command_timeout;
+long  var_policy_idle_timeout;
+char *var_policy_listen;
+long  var_policy_max_sessions;
+char *var_policy_pid_file;
+char *var_policy_rate_db;
+char *var_policy_recipient_delimiter;
+char *var_policy_rules;
+char *var_policy_secret_file;
+long  var_policy_signature_grace;
+long  var_policy_signature_length;
+char *var_policy_store_fail_action;
+long  var_policy_store_timeout;
+long  var_policy_timeout;
+long  var_policy_workers;
+/* end of postsift-policy */
 char *var_quarantine_dir;
 char *var_quarantine_method;
 char *var_reinject_target;
@@ -88,6 +106,10 @@ char *var_virus_action;
     "text/x-shellscript, text/x-msdos-batch, text/x-ms-regedit, text/x-ms-scf"
 
 #define MB (1024L * 1024L)
+
+/* postsift-policy's files, below the configuration directory */
+#define POLICY_RULES_DEFAULT POSTSIFT_SYSCONFDIR "/postsift/policy.rules"
+#define POLICY_SECRET_DEFAULT POSTSIFT_SYSCONFDIR "/postsift/policy.key"
 
 const CFG_PARAM config_params[] = {
     {"archive_max_bytes", CFG_SIZE, "100m", &var_archive_max_bytes, 1, 0,
@@ -156,6 +178,41 @@ const CFG_PARAM config_params[] = {
      "action for a message over message_size_limit"},
     {"pipe_deadline", CFG_TIME, "600s", &var_pipe_deadline, 1, 0,
      "pipe mode gives up with a temporary failure after this; keep it under Postfix's command_time_limit"},
+    /* postsift-policy: keep this block together */
+    {"policy_command_cache_ttl", CFG_TIME, "60s", &var_policy_command_cache_ttl, 0, 0,
+     "seconds a command rule's answer (exit 0 or 1) is kept for the same arguments; 0: no cache"},
+    {"policy_command_timeout", CFG_TIME, "5s", &var_policy_command_timeout, 1, 0,
+     "time limit of a command rule's program; past it the program is killed and the answer is DEFER_IF_PERMIT"},
+    {"policy_idle_timeout", CFG_TIME, "600s", &var_policy_idle_timeout, 1, 0,
+     "postsift-policy closes a connection that sends no request for this long"},
+    {"policy_listen", CFG_STR, "127.0.0.1:10040", &var_policy_listen, 0, 0,
+     "listen address(es) of the policy daemon: host:port, [host]:port, *:port"},
+    {"policy_max_sessions", CFG_INT, "100", &var_policy_max_sessions, 1, 0,
+     "policy connections a daemon worker serves before it is replaced"},
+    {"policy_pid_file", CFG_STR, "/run/postsift/postsift-policy.pid", &var_policy_pid_file, 0, 0,
+     "pid file of the policy daemon"},
+    {"policy_rate_db", CFG_STR, "/var/spool/postsift/policy/rate.lmdb", &var_policy_rate_db, 0, 0,
+     "rate counters: an LMDB file (lmdb:/path or /path) in a private directory"},
+    {"policy_recipient_delimiter", CFG_STR, "+", &var_policy_recipient_delimiter, 0, 0,
+     "characters that separate a user from the signature in a signed address (the first one is used to mint)"},
+    {"policy_rules", CFG_STR, POLICY_RULES_DEFAULT, &var_policy_rules, 0, 0,
+     "the rules file of postsift-policy"},
+    {"policy_secret_file", CFG_STR, POLICY_SECRET_DEFAULT, &var_policy_secret_file, 0, 0,
+     "secret key of signed addresses: mode 0600 or stricter, owned by the user of postsift-policy"},
+    {"policy_signature_grace", CFG_TIME, "1d", &var_policy_signature_grace, 0, 0,
+     "a signed address is accepted until the end of its day (UTC) plus this long"},
+    {"policy_signature_length", CFG_INT, "8", &var_policy_signature_length, 6, 52,
+     "base32 characters of the HMAC-SHA256 kept in a signed address"},
+    {"policy_store_fail_action", CFG_STR, "DEFER_IF_PERMIT Service temporarily unavailable",
+     &var_policy_store_fail_action, 0, 0,
+     "answer of a rate rule when the counter store fails"},
+    {"policy_store_timeout", CFG_TIME, "1s", &var_policy_store_timeout, 1, 0,
+     "time limit to connect to a Redis counter store, and for each command"},
+    {"policy_timeout", CFG_TIME, "10s", &var_policy_timeout, 1, 0,
+     "time limit for one policy request, from its first line to its empty line, and for the answer"},
+    {"policy_workers", CFG_INT, "100", &var_policy_workers, 1, 1000,
+     "worker processes of the policy daemon: each holds one connection from a Postfix smtpd"},
+    /* end of postsift-policy */
     {"quarantine_dir", CFG_STR, "/var/spool/postsift/quarantine", &var_quarantine_dir, 0, 0,
      "private directory for quarantined messages"},
     {"quarantine_method", CFG_STR, "store", &var_quarantine_method, 0, 0,

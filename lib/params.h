@@ -50,6 +50,24 @@ extern long  var_milter_workers;
 extern long  var_milter_max_sessions;
 extern long  var_milter_timeout;          /* per milter command */
 
+/* postsift-policy (policy delegation); keep this block together */
+extern long  var_policy_command_cache_ttl; /* seconds a command answer is kept */
+extern long  var_policy_command_timeout;   /* deadline of a command rule's program */
+extern long  var_policy_idle_timeout;     /* wait for the next request, seconds */
+extern char *var_policy_listen;           /* daemon sockets */
+extern long  var_policy_max_sessions;     /* connections per worker */
+extern char *var_policy_pid_file;
+extern char *var_policy_rate_db;          /* [lmdb:]/path of the rate counters */
+extern char *var_policy_recipient_delimiter; /* "+": user+DATE.SIG */
+extern char *var_policy_rules;            /* the rules file */
+extern char *var_policy_secret_file;      /* HMAC key of signed addresses */
+extern long  var_policy_signature_grace;  /* seconds past the expiry day */
+extern long  var_policy_signature_length; /* base32 characters kept */
+extern char *var_policy_store_fail_action; /* answer when the store fails */
+extern long  var_policy_store_timeout;    /* Redis connect and command, seconds */
+extern long  var_policy_timeout;          /* one request, seconds */
+extern long  var_policy_workers;          /* daemon worker processes */
+
 /* places */
 extern char *var_spool_dir;
 extern char *var_quarantine_dir;

@@ -3,7 +3,7 @@
 # nothing and prints what install does
 #
 # For each design (simple, simple --only, advanced, spawn, before-queue,
-# advanced --lmtp, milter --local)
+# advanced --lmtp, milter --local, policy, policy --daemon)
 # three copies of one scratch Postfix configuration directory: install
 # --dry-run runs on the first, which must stay as it was (main.cf,
 # master.cf, no saved state, no --only tables); install runs for real on
@@ -14,7 +14,10 @@
 # Postfix's postconf and the user postsift, not root, not a running
 # Postfix (without them it says so and counts nothing). For --lmtp also:
 # the scan transport is lmtp(8) with its own parameters, remove brings
-# back the configuration of before, and before-queue refuses --lmtp. Prints
+# back the configuration of before, and before-queue refuses --lmtp. For
+# policy also: where check_policy_service goes in a list with
+# reject_unauth_destination and with permits, the spawn(8) service and
+# its time limit, remove. Prints
 # "check_install_dry_run: plan N checks" first and
 # "check_install_dry_run: N passed, N failed" last.
 
@@ -33,7 +36,7 @@ if ! command -v postconf >/dev/null 2>&1 || ! id -u postsift >/dev/null 2>&1; th
 fi
 dir=$(mktemp -d /tmp/$name.XXXXXX) || exit 1
 trap 'rm -rf "$dir"' EXIT
-echo "$name: plan 41 checks"
+echo "$name: plan 58 checks"
 
 mkdir "$dir/postsift"
 : > "$dir/postsift/postsift.conf"
@@ -149,6 +152,41 @@ check "lmtp: remove brings back the configuration of before" \
     test "$(state "$_lm")" = "$(state "$dir/pristine")"
 check "before-queue --lmtp is a usage error" \
     test "$("$pp" install before-queue --lmtp -p "$dir/postsift/postsift.conf" -b "$filter" \
+        --dry-run -c "$dir/pristine" >/dev/null 2>&1; echo $?)" = 2
+
+design policy policy
+design policy-daemon policy --daemon
+_pl=$dir/policy.real/etc
+check "policy: the spawn(8) service runs postsift-policy -m spawn as postsift" \
+    test "$(postconf -c "$_pl" -M postsift-policy/unix 2>/dev/null | awk '{ print $8, $9, $11 }')" = \
+        "spawn user=postsift -m"
+check "policy: postsift-policy_time_limit = 3600s" \
+    test "$(sed -n 's/^postsift-policy_time_limit = //p' "$_pl/main.cf")" = 3600s
+check "policy --daemon: the check asks policy_listen, no master.cf service" \
+    test "$(postconf -c "$dir/policy-daemon.real/etc" -h smtpd_recipient_restrictions 2>/dev/null)" = \
+        "check_policy_service { inet:127.0.0.1:10040, timeout=27s, default_action=DEFER_IF_PERMIT }" -a \
+        -z "$(postconf -c "$dir/policy-daemon.real/etc" -M postsift-policy/unix 2>/dev/null)"
+# place LIST - smtpd_recipient_restrictions after install policy on LIST
+place() {
+    rm -rf "$dir/place"
+    instance "$dir/place"
+    postconf -c "$dir/place" -e "smtpd_recipient_restrictions=$1"
+    "$pp" install policy -p "$dir/postsift/postsift.conf" -b "$filter" -c "$dir/place" \
+        > "$dir/place.out" 2>&1
+    postconf -c "$dir/place" -h smtpd_recipient_restrictions 2>/dev/null |
+        sed 's/check_policy_service {[^}]*}/POLICY/'
+}
+check "policy: right after reject_unauth_destination" \
+    test "$(place "reject_non_fqdn_recipient reject_unauth_destination permit_sasl_authenticated")" = \
+        "reject_non_fqdn_recipient, reject_unauth_destination, POLICY, permit_sasl_authenticated"
+check "policy: before the first permit when one comes before reject_unauth_destination" \
+    test "$(place "reject_unlisted_recipient, permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination")" = \
+        "reject_unlisted_recipient, POLICY, permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination"
+run_to "$dir/policy.remove.out" "$pp" remove -c "$_pl"
+check "policy: remove brings back the configuration of before" \
+    test "$(state "$_pl")" = "$(state "$dir/pristine")"
+check "policy --daemon -u is a usage error" \
+    test "$("$pp" install policy --daemon -u postsift -p "$dir/postsift/postsift.conf" -b "$filter" \
         --dry-run -c "$dir/pristine" >/dev/null 2>&1; echo $?)" = 2
 
 if [ "$fail" -gt 0 ]; then

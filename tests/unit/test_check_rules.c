@@ -189,7 +189,7 @@ static void test_every_rule(void)
     static const char *const clean[] = {
         "clean-simple", "clean-advanced", "clean-spawn", "clean-before-queue",
         "clean-before-queue-spawn", "clean-only-simple", "clean-only-advanced", "clean-milter",
-        "clean-milter-local", "clean-milter-unix", NULL,
+        "clean-milter-local", "clean-milter-unix", "clean-policy", "clean-policy-daemon", NULL,
     };
     const CK_RULE *r;
     IDS     want;
@@ -205,7 +205,7 @@ static void test_every_rule(void)
         UT_CHECK(r->check && r->about && r->explain && r->harm && r->fix, "%s: texts", r->id);
         UT_CHECK(ck_rule(r->id) == r, "%s: id used twice", r->id);
     }
-    UT_EQ_INT(n, 30, "rules in the table");
+    UT_EQ_INT(n, 33, "rules in the table");
     for (i = 0; clean[i]; i++) {
         memset(&want, 0, sizeof(want));
         snprintf(dir, sizeof(dir), "%s/%s", top_snap, clean[i]);

@@ -500,6 +500,60 @@ static void cleanup(void)
     vbuf_free(path);
 }
 
+/* test_snapshot - a snapshot puts back every setting, $name references
+   unexpanded, after other settings were loaded; a failed load in between
+   does not matter */
+static void test_snapshot(void)
+{
+    VBUF *err = vbuf_alloc(0);
+    CONFIG_SNAPSHOT *snap;
+    const char *text;
+    char *path, *before, *after;
+
+    config_init();
+    text = "pipe_deadline = 7m\nsmtp_helo_name = h.$myhostname\nmyhostname = a.example\n";
+    path = write_conf(text, strlen(text));
+    UT_EQ_INT(config_load(path, 1, err), 0, vbuf_str(err));
+    UT_EQ_INT(config_override("policy_timeout=3s", err), 0, "-o before the snapshot");
+    UT_EQ_INT(config_finish(err), 0, vbuf_str(err));
+    before = print_to_string(1);
+    snap = config_snapshot();
+    myfree(path);
+
+    /* other settings (a reload), then a bad file: the snapshot wins */
+    config_init();
+    text = "pipe_deadline = 1h\nmyhostname = b.example\npolicy_timeout = 20s\n";
+    path = write_conf(text, strlen(text));
+    UT_EQ_INT(config_load(path, 1, err), 0, vbuf_str(err));
+    UT_EQ_INT(config_finish(err), 0, vbuf_str(err));
+    UT_EQ_INT(var_pipe_deadline, 3600, "the new settings are in force");
+    myfree(path);
+    config_init();
+    text = "pipe_deadline = 10x\n";
+    path = write_conf(text, strlen(text));
+    UT_EQ_INT(config_load(path, 1, err), 0, vbuf_str(err));
+    UT_EQ_INT(config_finish(err), -1, "a bad reload");
+    myfree(path);
+
+    UT_EQ_INT(config_snapshot_restore(snap, err), 0, vbuf_str(err));
+    UT_EQ_INT(var_pipe_deadline, 420, "pipe_deadline back");
+    UT_EQ_INT(var_policy_timeout, 3, "an -o value back");
+    UT_EQ_STR(var_smtp_helo_name, "h.a.example", "a $name reference expands as before");
+    UT_EQ_STR(config_lookup("smtp_helo_name"), "h.$myhostname", "the raw value kept");
+    after = print_to_string(1);
+    UT_EQ_STR(after, before, "every setting as before the snapshot");
+    free(before);
+    free(after);
+
+    /* twice from one snapshot, then freed; NULL frees nothing */
+    config_init();
+    UT_EQ_INT(config_snapshot_restore(snap, err), 0, vbuf_str(err));
+    UT_EQ_INT(var_pipe_deadline, 420, "a snapshot restores more than once");
+    config_snapshot_free(snap);
+    config_snapshot_free(NULL);
+    vbuf_free(err);
+}
+
 /* main - run every test */
 int main(void)
 {
@@ -515,6 +569,7 @@ int main(void)
     test_expansion();
     test_overrides();
     test_print();
+    test_snapshot();
     cleanup();
     return ut_done();
 }
