@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +48,32 @@ static void quarantine_put(VBUF *out, const char *name, const char *value)
     vbuf_sprintf_append(out, "%s: ", name);
     xtext_encode(out, value);
     (void)vbuf_addch(out, '\n');
+}
+
+/* quarantine_write_error - why a store failed, in words an administrator
+ * acts on */
+static void quarantine_write_error(VBUF *err, const char *path, int why)
+{
+    if (why == ENOSPC || why == EDQUOT)
+        vbuf_sprintf(err, "cannot write quarantine file %s: %s (the file system of "
+                     "quarantine_dir is full; free space or run postsift-reinject --expire)",
+                     path, strerror(why));
+    else
+        vbuf_sprintf(err, "cannot write quarantine file %s: %s", path, strerror(why));
+}
+
+/* quarantine_sync_dir - fsync a directory */
+int quarantine_sync_dir(const char *dir, VBUF *err)
+{
+    int     fd, rc = 0;
+
+    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(fd) < 0) {
+        vbuf_sprintf(err, "cannot sync quarantine directory %s: %s", dir, strerror(errno));
+        rc = -1;
+    }
+    if (fd >= 0)
+        (void)close(fd);
+    return rc;
 }
 
 /* quarantine_store - write the envelope block and the message */
@@ -97,14 +124,16 @@ int quarantine_store(const char *dir, const SMTP_ENVELOPE *env, int fd,
         vbuf_free(head);
         return -1;
     }
-    /* Write under a temporary name, then rename: a listed entry is whole. */
+    /* Write under a temporary name, then rename: a listed entry is whole.
+     * Both the file and the directory are on disk before we return, so
+     * that the caller may acknowledge the message. */
     if ((out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0
         || spool_write_all(out, vbuf_str(head), vbuf_len(head)) < 0
         || spool_copy_fd(fd, out) < 0
         || fsync(out) < 0
         || close(out) < 0
-        || rename(tmp, path) < 0) {
-        vbuf_sprintf(err, "cannot write quarantine file %s: %s", path, strerror(errno));
+        || (out = -1, rename(tmp, path) < 0)) {
+        quarantine_write_error(err, path, errno);
         if (out >= 0)
             (void)close(out);
         (void)unlink(tmp);
@@ -112,6 +141,10 @@ int quarantine_store(const char *dir, const SMTP_ENVELOPE *env, int fd,
         return -1;
     }
     vbuf_free(head);
+    if (quarantine_sync_dir(dir, err) < 0) {
+        (void)unlink(path);
+        return -1;
+    }
     vbuf_strcpy(id, name);
     return 0;
 }
@@ -221,29 +254,58 @@ static int quarantine_parse(QUARANTINE_ENTRY *qe, char *text, const char *path, 
     return rc;
 }
 
-/* quarantine_open - parse the envelope block of an entry */
-int quarantine_open(const char *dir, const char *id, QUARANTINE_ENTRY *qe, VBUF *err)
+/* quarantine_path - dir/id, or dir/id.releasing, in path; -1 with why */
+static int quarantine_path(char *path, size_t len, const char *dir, const char *id,
+                           int releasing, VBUF *err)
 {
-    char path[4096];
-    VBUF *head = vbuf_alloc(QUARANTINE_HEAD_MAX);
-    char buf[8192];
-    struct stat st;
-    ssize_t n;
-    off_t off = 0;
-    char *end;
-
-    memset(qe, 0, sizeof(*qe));
-    qe->fd = -1;
     if (!quarantine_id_ok(id)) {
         vbuf_sprintf(err, "invalid quarantine id \"%.64s\"", id);
-        goto fail;
+        return -1;
     }
-    if (snprintf(path, sizeof(path), "%s/%s", dir, id) >= (int)sizeof(path)) {
+    if (snprintf(path, len, "%s/%s%s", dir, id, releasing ? QUARANTINE_RELEASING : "")
+        >= (int)len) {
         vbuf_sprintf(err, "quarantine directory name too long: %s", dir);
-        goto fail;
+        return -1;
     }
+    return 0;
+}
+
+/* quarantine_head - read the envelope block of qe->fd into head; 0, or -1 */
+static int quarantine_head(QUARANTINE_ENTRY *qe, VBUF *head)
+{
+    char    buf[8192], *end;
+    ssize_t n;
+    off_t   off = 0;
+
+    /* Read until the empty line that ends the envelope block, which is
+     * text: a NUL in it is damage (the message after it may hold any byte). */
+    while ((end = memmem(head->data, vbuf_len(head), "\n\n", 2)) == NULL) {
+        n = pread(qe->fd, buf, sizeof(buf), off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || vbuf_append(head, buf, (size_t)n) < 0)
+            return -1;
+        off += n;
+    }
+    if (memchr(head->data, 0, (size_t)(end - head->data)) != NULL)
+        return -1;
+    end[1] = 0;
+    qe->body_offset = (off_t)(end - vbuf_str(head)) + 2;
+    return strncmp(vbuf_str(head), QUARANTINE_MAGIC "\n", strlen(QUARANTINE_MAGIC) + 1) == 0 ? 0 : -1;
+}
+
+/* quarantine_read - open and parse the entry at path; -1 with why in err,
+ * and errno ENOENT when there is no such file */
+static int quarantine_read(const char *path, QUARANTINE_ENTRY *qe, VBUF *err)
+{
+    VBUF   *head = vbuf_alloc(QUARANTINE_HEAD_MAX);
+    struct stat st;
+    int     saved = 0;
+
+    memset(qe, 0, sizeof(*qe));
     /* O_NONBLOCK: opening a FIFO someone put there must not hang us */
     if ((qe->fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0) {
+        saved = errno;
         vbuf_sprintf(err, "no quarantined message %s: %s", path, strerror(errno));
         goto fail;
     }
@@ -255,25 +317,7 @@ int quarantine_open(const char *dir, const char *id, QUARANTINE_ENTRY *qe, VBUF 
         vbuf_sprintf(err, "%s: %s", path, strerror(errno));
         goto fail;
     }
-    /* Read until the empty line that ends the envelope block, which is
-     * text: a NUL in it is damage (the message after it may hold any byte). */
-    while ((end = memmem(head->data, vbuf_len(head), "\n\n", 2)) == NULL) {
-        n = pread(qe->fd, buf, sizeof(buf), off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0 || vbuf_append(head, buf, (size_t)n) < 0) {
-            vbuf_sprintf(err, "%s: not a postsift quarantine file", path);
-            goto fail;
-        }
-        off += n;
-    }
-    if (memchr(head->data, 0, (size_t)(end - head->data)) != NULL) {
-        vbuf_sprintf(err, "%s: not a postsift quarantine file", path);
-        goto fail;
-    }
-    end[1] = 0;
-    qe->body_offset = (off_t)(end - vbuf_str(head)) + 2;
-    if (strncmp(vbuf_str(head), QUARANTINE_MAGIC "\n", strlen(QUARANTINE_MAGIC) + 1) != 0) {
+    if (quarantine_head(qe, head) < 0) {
         vbuf_sprintf(err, "%s: not a postsift quarantine file", path);
         goto fail;
     }
@@ -283,13 +327,29 @@ int quarantine_open(const char *dir, const char *id, QUARANTINE_ENTRY *qe, VBUF 
         vbuf_sprintf(err, "%s: no sender or no recipients in the envelope", path);
         goto fail;
     }
+    qe->mtime = st.st_mtime;
+    qe->ctime = st.st_ctime;
+    qe->size = st.st_size - qe->body_offset;
     vbuf_free(head);
     return 0;
 
 fail:
     vbuf_free(head);
     quarantine_close(qe);
+    errno = saved;
     return -1;
+}
+
+/* quarantine_open - parse the envelope block of an entry */
+int quarantine_open(const char *dir, const char *id, QUARANTINE_ENTRY *qe, VBUF *err)
+{
+    char    path[4096];
+
+    memset(qe, 0, sizeof(*qe));
+    qe->fd = -1;
+    if (quarantine_path(path, sizeof(path), dir, id, 0, err) < 0)
+        return -1;
+    return quarantine_read(path, qe, err);
 }
 
 /* quarantine_close - release an entry */
@@ -323,22 +383,20 @@ void quarantine_close(QUARANTINE_ENTRY *qe)
 /* quarantine_remove - delete a released entry */
 int quarantine_remove(const char *dir, const char *id, VBUF *err)
 {
-    char path[4096];
+    char    path[4096];
 
-    if (!quarantine_id_ok(id)) {
-        vbuf_sprintf(err, "invalid quarantine id \"%.64s\"", id);
+    if (quarantine_path(path, sizeof(path), dir, id, 0, err) < 0)
+        return -1;
+    if (unlink(path) < 0) {
+        vbuf_sprintf(err, "cannot remove %s: %s", path, strerror(errno));
         return -1;
     }
-    if (snprintf(path, sizeof(path), "%s/%s", dir, id) >= (int)sizeof(path) || unlink(path) < 0) {
-        vbuf_sprintf(err, "cannot remove %s/%s: %s", dir, id, strerror(errno));
-        return -1;
-    }
-    return 0;
+    return quarantine_sync_dir(dir, err);
 }
 
 /* quarantine_show - s for a listing line: backslash and control bytes
  * escaped (\\, \xHH), UTF-8 left alone, bounded */
-static void quarantine_show(VBUF *out, const char *s)
+static void quarantine_escape(VBUF *out, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *p;
@@ -356,52 +414,513 @@ static void quarantine_show(VBUF *out, const char *s)
     }
 }
 
-/* quarantine_list - one line per entry */
-int quarantine_list(const char *dir, FILE *fp, VBUF *err)
+/* quarantine_iso_time - t as ISO 8601 local time with its offset */
+static void quarantine_iso_time(VBUF *out, time_t t)
+{
+    struct tm tm;
+    char    buf[64];
+    size_t  n;
+
+    n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S%z", localtime_r(&t, &tm));
+    if (n > 2) {
+        /* +0100 -> +01:00 */
+        (void)vbuf_append(out, buf, n - 2);
+        (void)vbuf_addch(out, ':');
+        (void)vbuf_strcat(out, buf + n - 2);
+    }
+}
+
+/* QUARANTINE_LIST_RCPT - recipients a listing line names before it shortens */
+#define QUARANTINE_LIST_RCPT 3
+
+/* quarantine_rcpt_list - the recipients for a listing line */
+static void quarantine_rcpt_list(VBUF *line, const QUARANTINE_ENTRY *qe)
+{
+    VBUF   *text;
+    int     i;
+
+    if (qe->env.nrcpt <= QUARANTINE_LIST_RCPT) {
+        for (i = 0; i < qe->env.nrcpt; i++) {
+            (void)vbuf_strcat(line, i ? ",<" : "<");
+            quarantine_escape(line, qe->env.rcpt[i].addr);
+            (void)vbuf_addch(line, '>');
+        }
+        return;
+    }
+    text = vbuf_alloc(QUARANTINE_HEAD_MAX);
+    vbuf_sprintf(text, "%d recipients: ", qe->env.nrcpt);
+    for (i = 0; i < QUARANTINE_LIST_RCPT; i++)
+        vbuf_sprintf_append(text, "<%s>, ", qe->env.rcpt[i].addr);
+    (void)vbuf_strcat(text, "...");
+    (void)vbuf_quote_append(line, vbuf_str(text));
+    vbuf_free(text);
+}
+
+/* quarantine_line - the listing line of an entry */
+void quarantine_line(VBUF *line, const char *id, const QUARANTINE_ENTRY *qe)
+{
+    quarantine_escape(line, id);
+    (void)vbuf_strcat(line, " from=<");
+    quarantine_escape(line, qe->env.sender);
+    (void)vbuf_strcat(line, "> to=");
+    quarantine_rcpt_list(line, qe);
+    (void)vbuf_strcat(line, " verdict=");
+    quarantine_escape(line, qe->verdict ? qe->verdict : "-");
+    (void)vbuf_strcat(line, " detail=");
+    (void)vbuf_quote_append(line, qe->reason ? qe->reason : "");
+    (void)vbuf_strcat(line, " time=");
+    quarantine_iso_time(line, qe->mtime);
+    vbuf_sprintf_append(line, " size=%lld queue_id=", (long long)qe->size);
+    quarantine_escape(line, qe->queue_id ? qe->queue_id : "-");
+    if (vbuf_overflowed(line))
+        (void)vbuf_strcat(line, "...");
+}
+
+/* quarantine_json_str - s as a JSON string: '"', '\\' and control bytes
+ * escaped; other bytes as they are */
+static void quarantine_json_str(VBUF *out, const char *s)
+{
+    const unsigned char *p;
+
+    if (s == NULL) {
+        (void)vbuf_strcat(out, "null");
+        return;
+    }
+    (void)vbuf_addch(out, '"');
+    for (p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            vbuf_sprintf_append(out, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            vbuf_sprintf_append(out, "\\u%04x", *p);
+        else
+            (void)vbuf_addch(out, *p);
+    }
+    (void)vbuf_addch(out, '"');
+}
+
+/* quarantine_json - the listing of an entry as one JSON object */
+static void quarantine_json(VBUF *out, const char *id, const QUARANTINE_ENTRY *qe,
+                            const char *state)
+{
+    int     i;
+
+    (void)vbuf_strcat(out, "{\"id\":");
+    quarantine_json_str(out, id);
+    (void)vbuf_strcat(out, ",\"state\":");
+    quarantine_json_str(out, state);
+    (void)vbuf_strcat(out, ",\"time\":\"");
+    quarantine_iso_time(out, qe->mtime);
+    vbuf_sprintf_append(out, "\",\"unixtime\":%lld,\"size\":%lld,\"verdict\":",
+                        (long long)qe->mtime, (long long)qe->size);
+    quarantine_json_str(out, qe->verdict);
+    (void)vbuf_strcat(out, ",\"detail\":");
+    quarantine_json_str(out, qe->reason);
+    (void)vbuf_strcat(out, ",\"queue_id\":");
+    quarantine_json_str(out, qe->queue_id);
+    (void)vbuf_strcat(out, ",\"sender\":");
+    quarantine_json_str(out, qe->env.sender);
+    (void)vbuf_strcat(out, ",\"recipients\":[");
+    for (i = 0; i < qe->env.nrcpt; i++) {
+        if (i)
+            (void)vbuf_addch(out, ',');
+        quarantine_json_str(out, qe->env.rcpt[i].addr);
+    }
+    (void)vbuf_strcat(out, "]}");
+}
+
+/* quarantine_names - the entries of dir (ids, and ids with .releasing),
+ * read before anything is renamed in it; NULL-terminated, or NULL with
+ * why in err */
+static char **quarantine_names(const char *dir, VBUF *err)
 {
     DIR    *dp;
     struct dirent *de;
-    QUARANTINE_ENTRY qe;
-    VBUF   *line = vbuf_alloc(QUARANTINE_HEAD_MAX * 2);
-    VBUF   *why = vbuf_alloc(4096);
-    int     i, count = 0;
+    char  **names = NULL;
+    size_t  n = 0, nalloc = 0;
 
     if ((dp = opendir(dir)) == NULL) {
         vbuf_sprintf(err, "cannot open %s: %s", dir, strerror(errno));
-        vbuf_free(line);
-        vbuf_free(why);
-        return -1;
+        return NULL;
     }
     while ((de = readdir(dp)) != NULL) {
         if (de->d_name[0] == '.')
             continue;                       /* ., .. and entries being written */
-        if (quarantine_open(dir, de->d_name, &qe, why) < 0) {
-            msg_warn("%s; skipped", vbuf_str(why));
-            continue;
+        if (n + 1 >= nalloc) {
+            nalloc = nalloc ? 2 * nalloc : 64;
+            names = myrealloc(names, nalloc * sizeof(char *));
         }
-        vbuf_reset(line);
-        quarantine_show(line, de->d_name);
-        (void)vbuf_strcat(line, " from=<");
-        quarantine_show(line, qe.env.sender);
-        (void)vbuf_strcat(line, "> to=");
-        for (i = 0; i < qe.env.nrcpt; i++) {
-            (void)vbuf_strcat(line, i ? ",<" : "<");
-            quarantine_show(line, qe.env.rcpt[i].addr);
-            (void)vbuf_addch(line, '>');
-        }
-        (void)vbuf_strcat(line, " verdict=");
-        quarantine_show(line, qe.verdict ? qe.verdict : "-");
-        (void)vbuf_strcat(line, " reason=");
-        (void)vbuf_quote_append(line, qe.reason ? qe.reason : "");
-        if (vbuf_overflowed(line))
-            (void)vbuf_strcat(line, "...");
-        fprintf(fp, "%s\n", vbuf_str(line));
-        quarantine_close(&qe);
-        count++;
+        names[n++] = mystrdup(de->d_name);
     }
     closedir(dp);
-    vbuf_free(line);
+    if (names == NULL)
+        names = mycalloc(1, sizeof(char *));
+    names[n] = NULL;
+    return names;
+}
+
+/* quarantine_names_free - what quarantine_names() returned */
+static void quarantine_names_free(char **names)
+{
+    char  **np;
+
+    for (np = names; *np; np++)
+        myfree(*np);
+    myfree(names);
+}
+
+/* quarantine_split - name as id (changed in place) and releasing flag */
+static int quarantine_split(char *name)
+{
+    size_t  n = strlen(name), k = strlen(QUARANTINE_RELEASING);
+
+    if (n > k && strcmp(name + n - k, QUARANTINE_RELEASING) == 0) {
+        name[n - k] = 0;
+        return 1;
+    }
+    return 0;
+}
+
+/* quarantine_state - "releasing" when a live process holds the entry,
+ * "stale" when nobody does (a crash midway), "" for a stored entry */
+static const char *quarantine_state(QUARANTINE_ENTRY *qe)
+{
+    if (!qe->releasing)
+        return "";
+    if (flock(qe->fd, LOCK_SH | LOCK_NB) < 0)
+        return "releasing";
+    (void)flock(qe->fd, LOCK_UN);
+    return "stale";
+}
+
+/* quarantine_list_one - list entry name of dir; 1 listed, 0 skipped */
+static int quarantine_list_one(const char *dir, char *name, FILE *fp, int flags, VBUF *line)
+{
+    QUARANTINE_ENTRY qe;
+    VBUF   *why = vbuf_alloc(4096);
+    char    path[4096];
+    const char *state;
+    int     releasing = quarantine_split(name);
+
+    if (quarantine_path(path, sizeof(path), dir, name, releasing, why) < 0
+        || quarantine_read(path, &qe, why) < 0) {
+        msg_warn("%s; skipped", vbuf_str(why));
+        vbuf_free(why);
+        return 0;
+    }
+    qe.releasing = releasing;
+    state = quarantine_state(&qe);
+    vbuf_reset(line);
+    if (flags & QUARANTINE_LIST_JSON) {
+        quarantine_json(line, name, &qe, *state ? state : "stored");
+    } else {
+        quarantine_line(line, name, &qe);
+        if (*state)
+            vbuf_sprintf_append(line, " state=%s", state);
+    }
+    fprintf(fp, "%s\n", vbuf_str(line));
+    quarantine_close(&qe);
     vbuf_free(why);
+    return 1;
+}
+
+/* quarantine_list - one line per entry */
+int quarantine_list(const char *dir, FILE *fp, int flags, VBUF *err)
+{
+    VBUF   *line;
+    char  **names, **np;
+    int     count = 0;
+
+    if ((names = quarantine_names(dir, err)) == NULL)
+        return -1;
+    line = vbuf_alloc(QUARANTINE_HEAD_MAX * 2);
+    for (np = names; *np; np++)
+        count += quarantine_list_one(dir, *np, fp, flags, line);
+    vbuf_free(line);
+    quarantine_names_free(names);
+    return count;
+}
+
+/* quarantine_header_end - where the message header in text ends (after
+ * its last line end), or NULL when it has not ended yet */
+static const char *quarantine_header_end(const VBUF *text)
+{
+    const char *lf = memmem(text->data, vbuf_len(text), "\n\n", 2);
+    const char *crlf = memmem(text->data, vbuf_len(text), "\n\r\n", 3);
+
+    if (lf == NULL || (crlf != NULL && crlf < lf))
+        lf = crlf;
+    return lf ? lf + 1 : NULL;
+}
+
+/* quarantine_show_header - the message header of qe, escaped, on fp */
+static int quarantine_show_header(FILE *fp, const QUARANTINE_ENTRY *qe)
+{
+    VBUF   *text = vbuf_alloc(QUARANTINE_HEAD_MAX);
+    char    buf[8192];
+    const char *end;
+    off_t   off = qe->body_offset;
+    ssize_t n;
+    size_t  i, len;
+    int     rc = 0;
+
+    while ((end = quarantine_header_end(text)) == NULL) {
+        if ((n = pread(qe->fd, buf, sizeof(buf), off)) < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || vbuf_append(text, buf, (size_t)n) < 0) {
+            rc = n < 0 ? -1 : 0;
+            break;
+        }
+        off += n;
+    }
+    len = end ? (size_t)(end - vbuf_str(text)) : vbuf_len(text);
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text->data[i];
+
+        if (c == '\r' && i + 1 < len && text->data[i + 1] == '\n')
+            continue;
+        if (c == '\n' || c == '\t' || (c >= 0x20 && c != 0x7f))
+            putc(c, fp);
+        else
+            fprintf(fp, "\\x%02X", c);
+    }
+    vbuf_free(text);
+    return rc;
+}
+
+/* quarantine_show_field - one "name: value" line, value escaped */
+static void quarantine_show_field(FILE *fp, VBUF *tmp, const char *name, const char *value)
+{
+    if (value == NULL)
+        return;
+    vbuf_reset(tmp);
+    quarantine_escape(tmp, value);
+    fprintf(fp, "%s: %s\n", name, vbuf_str(tmp));
+}
+
+/* quarantine_show_body - the whole stored message on fp, unchanged */
+static int quarantine_show_body(FILE *fp, const QUARANTINE_ENTRY *qe)
+{
+    char    buf[8192];
+    off_t   off = qe->body_offset;
+    ssize_t n;
+
+    while ((n = pread(qe->fd, buf, sizeof(buf), off)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        fwrite(buf, 1, (size_t)n, fp);
+        off += n;
+    }
+    return 0;
+}
+
+/* quarantine_show - envelope, then header or whole message */
+int quarantine_show(FILE *fp, const char *id, const QUARANTINE_ENTRY *qe, int full)
+{
+    VBUF   *tmp = vbuf_alloc(QUARANTINE_HEAD_MAX * 2);
+    int     i, rc;
+
+    quarantine_show_field(fp, tmp, "id", id);
+    vbuf_reset(tmp);
+    quarantine_iso_time(tmp, qe->mtime);
+    fprintf(fp, "time: %s\nsize: %lld\n", vbuf_str(tmp), (long long)qe->size);
+    quarantine_show_field(fp, tmp, "verdict", qe->verdict);
+    quarantine_show_field(fp, tmp, "detail", qe->reason);
+    quarantine_show_field(fp, tmp, "queue_id", qe->queue_id);
+    quarantine_show_field(fp, tmp, "sender", qe->env.sender);
+    for (i = 0; i < qe->env.nrcpt; i++) {
+        quarantine_show_field(fp, tmp, "recipient", qe->env.rcpt[i].addr);
+        quarantine_show_field(fp, tmp, "orcpt", qe->env.rcpt[i].orcpt);
+        quarantine_show_field(fp, tmp, "notify", qe->env.rcpt[i].notify);
+    }
+    quarantine_show_field(fp, tmp, "ret", qe->env.ret);
+    quarantine_show_field(fp, tmp, "envid", qe->env.envid);
+    quarantine_show_field(fp, tmp, "client_name", qe->env.xf_name);
+    quarantine_show_field(fp, tmp, "client_addr", qe->env.xf_addr);
+    quarantine_show_field(fp, tmp, "helo", qe->env.xf_helo);
+    quarantine_show_field(fp, tmp, "protocol", qe->env.xf_proto);
+    putc('\n', fp);
+    rc = full ? quarantine_show_body(fp, qe) : quarantine_show_header(fp, qe);
+    vbuf_free(tmp);
+    return rc;
+}
+
+/* quarantine_lock - lock the open entry qe and check that path still
+ * names it (an earlier holder may have moved or deleted it between our
+ * open and our lock); QUARANTINE_CLAIMED, or an error with qe closed */
+static int quarantine_lock(const char *path, QUARANTINE_ENTRY *qe, VBUF *err)
+{
+    struct stat st, fst;
+
+    if (flock(qe->fd, LOCK_EX | LOCK_NB) < 0) {
+        int     busy = (errno == EWOULDBLOCK);
+
+        if (busy)
+            vbuf_sprintf(err, "%s is being released or deleted by another process", path);
+        else
+            vbuf_sprintf(err, "cannot lock %s: %s", path, strerror(errno));
+        quarantine_close(qe);
+        return busy ? QUARANTINE_BUSY : QUARANTINE_ERROR;
+    }
+    if (stat(path, &st) < 0 || fstat(qe->fd, &fst) < 0
+        || st.st_dev != fst.st_dev || st.st_ino != fst.st_ino) {
+        vbuf_sprintf(err, "%s was released or deleted meanwhile", path);
+        quarantine_close(qe);
+        return QUARANTINE_ERROR;
+    }
+    return QUARANTINE_CLAIMED;
+}
+
+/* quarantine_claim_stale - take over dir/id.releasing at busy: only when
+ * nobody holds it, and with force */
+static int quarantine_claim_stale(const char *busy, const char *id, int force,
+                                  QUARANTINE_ENTRY *qe, VBUF *err)
+{
+    VBUF   *when;
+    int     rc;
+
+    if ((rc = quarantine_lock(busy, qe, err)) != QUARANTINE_CLAIMED)
+        return rc;
+    qe->releasing = 1;
+    if (force)
+        return QUARANTINE_CLAIMED;
+    when = vbuf_alloc(64);
+    quarantine_iso_time(when, qe->ctime);
+    vbuf_sprintf(err, "a release of %s stopped midway at %s and may have reached Postfix: "
+                 "look for \"release %s\" in postsift's log; --force releases it again",
+                 id, vbuf_str(when), id);
+    vbuf_free(when);
+    quarantine_close(qe);
+    return QUARANTINE_STALE;
+}
+
+/* quarantine_claim - lock, then rename to ID.releasing */
+int quarantine_claim(const char *dir, const char *id, int force, QUARANTINE_ENTRY *qe,
+                     VBUF *err)
+{
+    char    path[4096], busy[4096];
+    int     rc;
+
+    memset(qe, 0, sizeof(*qe));
+    qe->fd = -1;
+    if (quarantine_path(path, sizeof(path), dir, id, 0, err) < 0
+        || quarantine_path(busy, sizeof(busy), dir, id, 1, err) < 0)
+        return QUARANTINE_ERROR;
+    if (quarantine_read(path, qe, err) == 0) {
+        if ((rc = quarantine_lock(path, qe, err)) != QUARANTINE_CLAIMED)
+            return rc;
+        if (rename(path, busy) < 0) {
+            vbuf_sprintf(err, "cannot rename %s: %s", path, strerror(errno));
+            quarantine_close(qe);
+            return QUARANTINE_ERROR;
+        }
+        qe->releasing = 1;
+        return QUARANTINE_CLAIMED;
+    }
+    if (errno != ENOENT)
+        return QUARANTINE_ERROR;
+    if (quarantine_read(busy, qe, err) < 0) {
+        if (errno == ENOENT)
+            vbuf_sprintf(err, "no quarantined message %s in %s", id, dir);
+        return QUARANTINE_ERROR;
+    }
+    return quarantine_claim_stale(busy, id, force, qe, err);
+}
+
+/* quarantine_unclaim - rename ID.releasing back to ID */
+int quarantine_unclaim(const char *dir, const char *id, QUARANTINE_ENTRY *qe, VBUF *err)
+{
+    char    path[4096], busy[4096];
+    int     rc = 0;
+
+    if (quarantine_path(path, sizeof(path), dir, id, 0, err) < 0
+        || quarantine_path(busy, sizeof(busy), dir, id, 1, err) < 0) {
+        rc = -1;
+    } else if (rename(busy, path) < 0) {
+        vbuf_sprintf(err, "cannot rename %s back: %s", busy, strerror(errno));
+        rc = -1;
+    }
+    quarantine_close(qe);
+    return rc;
+}
+
+/* quarantine_finish - unlink ID.releasing */
+int quarantine_finish(const char *dir, const char *id, QUARANTINE_ENTRY *qe, VBUF *err)
+{
+    char    busy[4096];
+    int     rc = 0;
+
+    if (quarantine_path(busy, sizeof(busy), dir, id, 1, err) < 0) {
+        rc = -1;
+    } else if (unlink(busy) < 0) {
+        vbuf_sprintf(err, "cannot remove %s: %s", busy, strerror(errno));
+        rc = -1;
+    } else {
+        rc = quarantine_sync_dir(dir, err);
+    }
+    quarantine_close(qe);
+    return rc;
+}
+
+/* quarantine_delete - claim, taking over a stale release, and delete */
+int quarantine_delete(const char *dir, const char *id, VBUF *err)
+{
+    QUARANTINE_ENTRY qe;
+
+    if (quarantine_claim(dir, id, 1, &qe, err) != QUARANTINE_CLAIMED)
+        return -1;
+    return quarantine_finish(dir, id, &qe, err);
+}
+
+/* quarantine_expire_one - delete entry name of dir when stored before
+ * "before"; 1 deleted, 0 not */
+static int quarantine_expire_one(const char *dir, char *name, time_t before, FILE *fp,
+                                 VBUF *line)
+{
+    QUARANTINE_ENTRY qe;
+    VBUF   *why = vbuf_alloc(4096);
+    char    path[4096];
+    struct stat st;
+    int     releasing = quarantine_split(name), done = 0;
+
+    if (quarantine_path(path, sizeof(path), dir, name, releasing, why) < 0
+        || lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_mtime >= before) {
+        vbuf_free(why);
+        return 0;
+    }
+    if (quarantine_claim(dir, name, 1, &qe, why) != QUARANTINE_CLAIMED) {
+        msg_warn("expire: %s; skipped", vbuf_str(why));
+    } else if (qe.mtime >= before) {
+        (void)quarantine_unclaim(dir, name, &qe, why);
+    } else {
+        vbuf_reset(line);
+        quarantine_line(line, name, &qe);
+        if (quarantine_finish(dir, name, &qe, why) < 0) {
+            msg_warn("expire: %s", vbuf_str(why));
+        } else {
+            fprintf(fp, "expired %s\n", vbuf_str(line));
+            done = 1;
+        }
+    }
+    vbuf_free(why);
+    return done;
+}
+
+/* quarantine_expire - delete what was stored before "before" */
+int quarantine_expire(const char *dir, time_t before, FILE *fp, VBUF *err)
+{
+    VBUF   *line;
+    char  **names, **np;
+    int     count = 0;
+
+    if ((names = quarantine_names(dir, err)) == NULL)
+        return -1;
+    line = vbuf_alloc(QUARANTINE_HEAD_MAX * 2);
+    for (np = names; *np; np++)
+        count += quarantine_expire_one(dir, *np, before, fp, line);
+    vbuf_free(line);
+    quarantine_names_free(names);
     return count;
 }
 

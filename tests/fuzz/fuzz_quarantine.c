@@ -8,7 +8,9 @@
  *
  * Check: an entry that opens is stored again with quarantine_store()
  * (envelope, verdict, reason, queue id and the message as parsed), and
- * that copy opens to the same envelope and the same message bytes.
+ * that copy opens to the same envelope and the same message bytes. Its
+ * listing line and its --show output (which reads the message header)
+ * are made too, for the sanitizers.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -75,6 +77,7 @@ static int repeats_a_name(const char *p, size_t len)
 
 static char entry_path[4096];
 static VBUF *body1, *body2, *id;
+static FILE *devnull;
 
 /* quarantine_free - at exit */
 static void quarantine_free(void)
@@ -82,6 +85,8 @@ static void quarantine_free(void)
     vbuf_free(body1);
     vbuf_free(body2);
     vbuf_free(id);
+    if (devnull)
+        fclose(devnull);
 }
 
 /* LLVMFuzzerInitialize - once per process */
@@ -94,6 +99,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     body1 = vbuf_alloc(0);
     body2 = vbuf_alloc(0);
     id = vbuf_alloc(256);
+    if ((devnull = fopen("/dev/null", "w")) == NULL)
+        fuzz_fail("open /dev/null: %s", strerror(errno));
     fuzz_at_exit(quarantine_free);
     return 0;
 }
@@ -171,6 +178,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (fd < 0 || (size && spool_write_all(fd, data, size) < 0) || close(fd) < 0)
         fuzz_fail("write %s: %s", entry_path, strerror(errno));
     if (quarantine_open(var_quarantine_dir, ENTRY_ID, &qe, err) == 0) {
+        vbuf_reset(body1);
+        quarantine_line(body1, ENTRY_ID, &qe);
+        if (memchr(vbuf_str(body1), '\n', vbuf_len(body1)) != NULL)
+            fuzz_fail("a listing line holds a newline: %s", vbuf_str(body1));
+        if (quarantine_show(devnull, ENTRY_ID, &qe, 0) < 0)
+            fuzz_fail("quarantine_show: %s", strerror(errno));
         read_body(&qe, body1);
         fd = fuzz_memfd(vbuf_str(body1), vbuf_len(body1));
         if (quarantine_store(var_quarantine_dir, &qe.env, fd, qe.verdict, qe.reason,

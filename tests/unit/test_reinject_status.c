@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -576,9 +577,17 @@ static void test_quarantine_hostile(void)
     /* One real entry whose envelope holds terminal escapes and a newline,
      * and a reason that would end the header block of a release. */
     write_entry(qdir, "GoodAAAAAAAAAAAA", GOOD_ENTRY, sizeof(GOOD_ENTRY) - 1);
+    {
+        struct timeval tv[2] = {{1700000000, 0}, {1700000000, 0}};
+
+        snprintf(path, sizeof(path), "%s/GoodAAAAAAAAAAAA", qdir);
+        UT_CHECK(utimes(path, tv) == 0, "utimes: %s", strerror(errno));
+        setenv("TZ", "Europe/Paris", 1);
+        tzset();
+    }
     if ((fp = tmpfile()) != NULL && fork() == 0) {
         alarm(5);
-        rc = quarantine_list(qdir, fp, err);
+        rc = quarantine_list(qdir, fp, 0, err);
         fflush(fp);
         _exit(rc == 1 ? 0 : 1);
     }
@@ -590,7 +599,8 @@ static void test_quarantine_hostile(void)
         n = fread(listing, 1, sizeof(listing) - 1, fp);
         listing[n] = 0;
         UT_EQ_STR(listing, "GoodAAAAAAAAAAAA from=<a\\x1B[2Jb\\x0Afake@x> to=<c\\\\d@x> "
-                  "verdict=infected reason=\"evil\\x0AX-Injected: 1\\x0A\\x0Abody\"\n",
+                  "verdict=infected detail=\"evil\\x0AX-Injected: 1\\x0A\\x0Abody\" "
+                  "time=2023-11-14T23:13:20+01:00 size=11 queue_id=-\n",
                   "list: control bytes escaped, one line");
         fclose(fp);
     }
