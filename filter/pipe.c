@@ -250,8 +250,13 @@ void    pipe_mode(const PIPE_ARGS *pa)
         pipe_fail(pa, vbuf_str(err));
 
     decision_init(&d);
-    if (!oversize && (in = inspector_open(err)) == NULL)
-        msg_warn("%s", vbuf_str(err));
+    if (!oversize && (in = inspector_open(err)) == NULL) {
+        /* no scanner (no signature database...): defer, whatever
+         * error_action says; the first output line says why (fail closed) */
+        msg_warn("%s: %s", pipe_queue_id(pa), vbuf_str(err));
+        vbuf_strcpy(d.detail, vbuf_str(err));
+        pipe_act(pa, &env, &d, fd, size);
+    }
     decide_message_env(in, vbuf_str(err), fd, oversize, &env, &d);
     if (d.verdict == VERDICT_ERROR)
         msg_warn("%s: %s", pipe_queue_id(pa), vbuf_str(d.detail));

@@ -81,6 +81,7 @@ long  var_smtpd_max_sessions;
 long  var_smtpd_session_deadline;
 char *var_smtpd_pid_file;
 long  var_signature_check_interval;
+long  var_signature_max_age;
 char *var_spool_dir;
 char *var_syslog_name;
 char *var_unchecked_action;
@@ -129,7 +130,7 @@ const CFG_PARAM config_params[] = {
     {"banned_types", CFG_STR, BANNED_TYPES_DEFAULT, &var_banned_types, 0, 0,
      "true file types (libmagic MIME types or shell patterns of them) banned whatever the name says"},
     {"clamav_database_directory", CFG_STR, "", &var_clamav_database_directory, 0, 0,
-     "signature directory for the in-process scanner; empty: the system's, else the bundled test signatures"},
+     "signature directory for the in-process scanner; empty: /var/lib/clamav, and without a database there the scanner does not start; bundled: only the test signatures (EICAR, the ClamAV test files)"},
     {"clamav_max_files", CFG_INT, "10000", &var_clamav_max_files, 1, 0,
      "most files libclamav extracts from one container"},
     {"clamav_max_filesize", CFG_SIZE, "100m", &var_clamav_max_filesize, 1, 0,
@@ -231,6 +232,8 @@ const CFG_PARAM config_params[] = {
      "the Postfix sendmail command used when reinject_target is sendmail"},
     {"signature_check_interval", CFG_TIME, "60s", &var_signature_check_interval, 1, 0,
      "how often the smtpd daemon checks the signature directory for changes"},
+    {"signature_max_age", CFG_TIME, "3d", &var_signature_max_age, 0, 0,
+     "warn at every signature load when the newest database is older than this; 0: never"},
     {"smtp_helo_name", CFG_STR, "$myhostname", &var_smtp_helo_name, 0, 0,
      "EHLO name used when reinjecting by SMTP"},
     {"smtpd_authorized_xforward_hosts", CFG_STR, "127.0.0.0/8, [::1]/128",

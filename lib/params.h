@@ -16,7 +16,7 @@ extern char *var_smtp_helo_name;          /* EHLO name used when reinjecting */
 
 /* scanning */
 extern char *var_scanner;                 /* clamav | clamd:unix:/p,clamd:inet:h:p, command:/p */
-extern char *var_clamav_database_directory; /* "" = system, else bundled test sigs */
+extern char *var_clamav_database_directory; /* "" = system, "bundled" = test sigs */
 extern long  var_clamd_timeout;           /* seconds per clamd exchange */
 extern char *var_command_arguments;       /* argv of command scanners after the path */
 extern long  var_command_timeout;         /* seconds per command scanner run */
@@ -89,6 +89,7 @@ extern long  var_smtpd_junk_command_limit; /* NOOP, RSET... before each is an er
 extern long  var_smtpd_session_deadline;  /* whole session, seconds */
 extern char *var_smtpd_authorized_xforward_hosts; /* who may send XFORWARD */
 extern long  var_signature_check_interval; /* seconds between cl_statchkdir checks */
+extern long  var_signature_max_age;       /* seconds; older signatures: a warning */
 
 /* identity and logging */
 extern char *var_myhostname;

@@ -31,6 +31,8 @@ typedef struct AVBACKEND {
     unsigned long (*signatures)(const void *h);   /* NULL: none known */
     int     (*changed)(void *h);                   /* NULL: never reloads */
     void    (*close)(void *h);
+    long long (*built)(const void *h);          /* NULL or 0: age unknown */
+    int     (*test_only)(const void *h);        /* NULL: real signatures */
 } AVBACKEND;
 
 extern const AVBACKEND avclamav_backend;

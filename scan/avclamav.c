@@ -3,11 +3,19 @@
  *
  * One engine per backend. Signatures come from clamav_database_directory
  * when it is set (an error if that fails, never a fallback), else from
- * /var/lib/clamav when it holds a .cvd/.cld/.cud database, else from the
- * two test signatures bundled below, which are written to a private
- * directory under spool_dir only for as long as cl_load() needs them. A
- * descriptor is scanned from offset 0 and its offset put back where it
- * was (libclamav moves it).
+ * /var/lib/clamav when it holds a .cvd/.cld/.cud database, else nowhere:
+ * no usable database is an error, and the scanner does not start (fail
+ * closed). The two test signatures bundled below are loaded only when
+ * the setting says "bundled"; they are written to a private directory
+ * under spool_dir only for as long as cl_load() needs them, and the
+ * version text (X-Virus-Scanned) then says TEST SIGNATURES ONLY.
+ *
+ * Signature age: the newest build time in the headers of the .cvd/.cld
+ * files of the loaded directory (cl_cvdhead(): what freshclam fetched,
+ * not when), or, in a directory without any, the newest modification
+ * time of its files. Older than signature_max_age is a warning at every
+ * load. A descriptor is scanned from offset 0 and its offset put back
+ * where it was (libclamav moves it).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <clamav.h>
@@ -30,6 +39,10 @@
 #include "scan/avbackend.h"
 
 #define AVCLAMAV_SYSTEM_DBDIR  "/var/lib/clamav"
+#define AVCLAMAV_BUNDLED       "bundled"
+#define AVCLAMAV_BUNDLED_TEXT  "TEST SIGNATURES ONLY"
+#define AVCLAMAV_FIX    "run freshclam, or set clamav_database_directory; " \
+                        "clamav_database_directory = bundled loads only the test signatures"
 
 /*
  * The bundled test signatures: the MD5 and size of the ClamAV test file
@@ -52,7 +65,7 @@ typedef struct AVCLAMAV {
     struct cl_scan_options options;
     unsigned int sigs;                  /* as cl_load() counted them */
     int     bundled;                    /* the bundled test signatures */
-    int     auto_dir;                   /* no clamav_database_directory given */
+    long long built;                    /* newest database, epoch seconds; 0 unknown */
     int     watching;                   /* dbstat holds cl_statinidir() state */
     struct cl_stat dbstat;              /* the loaded directory, for avclamav_changed() */
 } AVCLAMAV;
@@ -242,6 +255,15 @@ static int avclamav_set_limit(struct cl_engine *engine, enum cl_engine_field fie
     return 0;
 }
 
+/* avclamav_is_cvd - a .cvd or .cld name (a signed database with a header) */
+static int avclamav_is_cvd(const char *name)
+{
+    size_t  len = strlen(name);
+
+    return len > 4 && (strcmp(name + len - 4, ".cvd") == 0
+                       || strcmp(name + len - 4, ".cld") == 0);
+}
+
 /* avclamav_has_database - 1 when dir holds a .cvd, .cld or .cud database */
 static int avclamav_has_database(const char *dir)
 {
@@ -254,16 +276,30 @@ static int avclamav_has_database(const char *dir)
     while (!found && (de = readdir(dp)) != NULL) {
         size_t  len = strlen(de->d_name);
 
-        if (len > 4 && (strcmp(de->d_name + len - 4, ".cvd") == 0
-                        || strcmp(de->d_name + len - 4, ".cld") == 0
-                        || strcmp(de->d_name + len - 4, ".cud") == 0))
+        if (avclamav_is_cvd(de->d_name)
+            || (len > 4 && strcmp(de->d_name + len - 4, ".cud") == 0))
             found = 1;
     }
     closedir(dp);
     return found;
 }
 
-/* avclamav_load_dir - cl_load() a directory; -1 with why in err */
+/* avclamav_no_files - 1 when the directory holds nothing but dot files
+ * (libclamav would only say "Can't open file or directory"); closes dp */
+static int avclamav_no_files(DIR *dp)
+{
+    struct dirent *de;
+    int     none = 1;
+
+    while (none && (de = readdir(dp)) != NULL)
+        if (de->d_name[0] != '.')
+            none = 0;
+    closedir(dp);
+    return none;
+}
+
+/* avclamav_load_dir - cl_load() a directory; -1 with why (and the fix)
+ * in err */
 static int avclamav_load_dir(AVCLAMAV *av, const char *dir, VBUF *err)
 {
     struct stat st;
@@ -272,28 +308,73 @@ static int avclamav_load_dir(AVCLAMAV *av, const char *dir, VBUF *err)
 
     if (stat(dir, &st) < 0) {
         vbuf_sprintf(err, "cannot load signatures from %s: %s", dir, strerror(errno));
-        return -1;
-    }
-    if (!S_ISDIR(st.st_mode)) {
+    } else if (!S_ISDIR(st.st_mode)) {
         vbuf_sprintf(err, "cannot load signatures from %s: not a directory", dir);
-        return -1;
-    }
-    if ((dp = opendir(dir)) == NULL) {
+    } else if ((dp = opendir(dir)) == NULL) {
         vbuf_sprintf(err, "cannot load signatures from %s: %s", dir, strerror(errno));
-        return -1;
+    } else if (avclamav_no_files(dp)) {
+        vbuf_sprintf(err, "cannot load signatures from %s: the directory is empty", dir);
+    } else {
+        av->sigs = 0;
+        ret = cl_load(dir, av->engine, &av->sigs, CL_DB_STDOPT);
+        if (ret != CL_SUCCESS)
+            vbuf_sprintf(err, "cannot load signatures from %s: %s", dir, cl_strerror(ret));
+        else if (av->sigs == 0)
+            vbuf_sprintf(err, "cannot load signatures from %s: no signatures found", dir);
+        else
+            return 0;
+    }
+    vbuf_strcat(err, "; " AVCLAMAV_FIX);
+    return -1;
+}
+
+/* avclamav_newest - when the newest database of dir was built (epoch
+ * seconds): the newest build time (cl_cvdhead) of its .cvd/.cld files,
+ * or without any, the newest modification time of its files; 0 unknown */
+static long long avclamav_newest(const char *dir)
+{
+    DIR    *dp;
+    struct dirent *de;
+    struct stat st;
+    struct cl_cvd *cvd;
+    VBUF   *path;
+    long long cvd_newest = 0, file_newest = 0;
+
+    if (dir == NULL || (dp = opendir(dir)) == NULL)
+        return 0;
+    path = vbuf_alloc(PATH_MAX);
+    while ((de = readdir(dp)) != NULL) {
+        if (de->d_name[0] == '.' || vbuf_sprintf(path, "%s/%s", dir, de->d_name) < 0)
+            continue;
+        if (stat(vbuf_str(path), &st) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (st.st_mtime > file_newest)
+            file_newest = st.st_mtime;
+        if (avclamav_is_cvd(de->d_name) && (cvd = cl_cvdhead(vbuf_str(path))) != NULL) {
+            if (cvd->stime > cvd_newest)
+                cvd_newest = cvd->stime;
+            cl_cvdfree(cvd);
+        }
     }
     closedir(dp);
-    av->sigs = 0;
-    ret = cl_load(dir, av->engine, &av->sigs, CL_DB_STDOPT);
-    if (ret != CL_SUCCESS) {
-        vbuf_sprintf(err, "cannot load signatures from %s: %s", dir, cl_strerror(ret));
-        return -1;
-    }
-    if (av->sigs == 0) {
-        vbuf_sprintf(err, "cannot load signatures from %s: no signatures found", dir);
-        return -1;
-    }
-    return 0;
+    vbuf_free(path);
+    return cvd_newest ? cvd_newest : file_newest;
+}
+
+/* avclamav_check_age - warn when the loaded database is older than
+ * signature_max_age (0: never) */
+static void avclamav_check_age(const AVCLAMAV *av, const char *dir)
+{
+    long long age;
+
+    if (av->built <= 0 || var_signature_max_age <= 0)
+        return;
+    age = (long long)time(NULL) - av->built;
+    if (age > var_signature_max_age)
+        msg_warn("the newest signatures in %s are %lld days %lld hours old "
+                 "(signature_max_age = %lds): run freshclam, and check that it "
+                 "runs regularly (its log, its timer or cron job)",
+                 dir, age / 86400, (age % 86400) / 3600, var_signature_max_age);
 }
 
 /* avclamav_write_file - create path 0600 with text; -1 with why in err */
@@ -329,7 +410,6 @@ static int avclamav_write_file(const char *path, const char *text, VBUF *err)
 /* avclamav_load_bundled - load the test signatures via a private directory */
 static int avclamav_load_bundled(AVCLAMAV *av, VBUF *err)
 {
-    static int logged;
     const char *base = var_spool_dir;
     VBUF   *dir = vbuf_alloc(PATH_MAX);
     VBUF   *hdb = vbuf_alloc(PATH_MAX);
@@ -371,13 +451,9 @@ static int avclamav_load_bundled(AVCLAMAV *av, VBUF *err)
         msg_warn("remove %s: %s", dir->data, strerror(errno));
     if (ret == 0) {
         av->bundled = 1;
-        if (!logged) {
-            msg_info("no clamav_database_directory and no database in %s: "
-                     "using the bundled test signatures, which detect only "
-                     "test files (EICAR and the ClamAV test files)",
-                     AVCLAMAV_SYSTEM_DBDIR);
-            logged = 1;
-        }
+        msg_warn("clamav_database_directory = bundled: scanning with the %u test "
+                 "signatures only (EICAR and the ClamAV test files); real malware "
+                 "passes as clean", av->sigs);
     }
 out:
     vbuf_free(dir);
@@ -399,14 +475,56 @@ static void avclamav_watch(AVCLAMAV *av, const char *dir)
         msg_warn("cannot watch %s for signature updates: %s", dir, cl_strerror(ret));
 }
 
+/* avclamav_load_signatures - the signatures the setting names into the
+ * engine: "bundled", a directory, or with none /var/lib/clamav when it
+ * holds a database; anything else is no database: -1 with why in err */
+static int avclamav_load_signatures(AVCLAMAV *av, const char *dbdir, VBUF *err)
+{
+    if (dbdir && strcmp(dbdir, AVCLAMAV_BUNDLED) == 0)
+        return avclamav_load_bundled(av, err);
+    if (dbdir == NULL || *dbdir == 0) {
+        if (!avclamav_has_database(AVCLAMAV_SYSTEM_DBDIR)) {
+            vbuf_sprintf(err, "no signature database: clamav_database_directory is "
+                         "empty and %s holds no *.cvd, *.cld or *.cud file; %s",
+                         AVCLAMAV_SYSTEM_DBDIR, AVCLAMAV_FIX);
+            return -1;
+        }
+        dbdir = AVCLAMAV_SYSTEM_DBDIR;
+    }
+    if (avclamav_load_dir(av, dbdir, err) < 0)
+        return -1;
+    avclamav_watch(av, dbdir);
+    av->built = avclamav_newest(dbdir);
+    avclamav_check_age(av, dbdir);
+    return 0;
+}
+
+/* avclamav_set_version - the version text: engine and database version,
+ * or that only the test signatures are loaded */
+static void avclamav_set_version(AVCLAMAV *av)
+{
+    VBUF   *ver = vbuf_alloc(256);
+    long long dbver;
+    int     cerr;
+
+    if (av->bundled) {
+        vbuf_sprintf(ver, "ClamAV %s, " AVCLAMAV_BUNDLED_TEXT, cl_retver());
+    } else {
+        dbver = cl_engine_get_num(av->engine, CL_ENGINE_DB_VERSION, &cerr);
+        if (cerr == CL_SUCCESS && dbver > 0)
+            vbuf_sprintf(ver, "ClamAV %s/%lld", cl_retver(), dbver);
+        else
+            vbuf_sprintf(ver, "ClamAV %s", cl_retver());
+    }
+    av->version = mystrdup(vbuf_str(ver));
+    vbuf_free(ver);
+}
+
 /* avclamav_load - engine, limits, signatures, compile */
 static int avclamav_load(AVCLAMAV *av, const char *dbdir, VBUF *err)
 {
     struct cl_engine *e;
     cl_error_t ret;
-    VBUF   *ver;
-    int     cerr;
-    long long dbver;
 
     if (avclamav_init(err) < 0)
         return -1;
@@ -432,20 +550,8 @@ static int avclamav_load(AVCLAMAV *av, const char *dbdir, VBUF *err)
     if (avclamav_tmp_ready(av, err) < 0)
         return -1;
 
-    if (dbdir && *dbdir) {
-        if (avclamav_load_dir(av, dbdir, err) < 0)
-            return -1;
-        avclamav_watch(av, dbdir);
-    } else if (avclamav_has_database(AVCLAMAV_SYSTEM_DBDIR)) {
-        av->auto_dir = 1;
-        if (avclamav_load_dir(av, AVCLAMAV_SYSTEM_DBDIR, err) < 0)
-            return -1;
-        avclamav_watch(av, AVCLAMAV_SYSTEM_DBDIR);
-    } else {
-        av->auto_dir = 1;
-        if (avclamav_load_bundled(av, err) < 0)
-            return -1;
-    }
+    if (avclamav_load_signatures(av, dbdir, err) < 0)
+        return -1;
     cl_engine_set_clcb_virus_found(e, avclamav_found);
     if ((ret = cl_engine_compile(e)) != CL_SUCCESS) {
         vbuf_sprintf(err, "cannot compile the libclamav engine: %s", cl_strerror(ret));
@@ -458,18 +564,7 @@ static int avclamav_load(AVCLAMAV *av, const char *dbdir, VBUF *err)
     av->options.heuristic |= CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE
         | CL_SCAN_HEURISTIC_EXCEEDS_MAX;
 
-    ver = vbuf_alloc(256);
-    if (av->bundled) {
-        vbuf_sprintf(ver, "ClamAV %s/test-signatures", cl_retver());
-    } else {
-        dbver = cl_engine_get_num(e, CL_ENGINE_DB_VERSION, &cerr);
-        if (cerr == CL_SUCCESS && dbver > 0)
-            vbuf_sprintf(ver, "ClamAV %s/%lld", cl_retver(), dbver);
-        else
-            vbuf_sprintf(ver, "ClamAV %s", cl_retver());
-    }
-    av->version = mystrdup(vbuf_str(ver));
-    vbuf_free(ver);
+    avclamav_set_version(av);
     return 0;
 }
 
@@ -615,15 +710,30 @@ static int avclamav_changed(void *h)
 {
     AVCLAMAV *av = h;
 
-    if (av->bundled)
-        return av->auto_dir && avclamav_has_database(AVCLAMAV_SYSTEM_DBDIR);
     if (!av->watching)
         return 0;
     /* 1 is a change; an error (the directory went away) is one too */
     return cl_statchkdir(&av->dbstat) != 0;
 }
 
+/* avclamav_built - when the loaded database was built; 0 unknown */
+static long long avclamav_built(const void *h)
+{
+    const AVCLAMAV *av = h;
+
+    return av->built;
+}
+
+/* avclamav_test_only - 1 with the bundled test signatures */
+static int avclamav_test_only(const void *h)
+{
+    const AVCLAMAV *av = h;
+
+    return av->bundled;
+}
+
 const AVBACKEND avclamav_backend = {
     "clamav", 1, 0, 1, avclamav_open, avclamav_scan_fd, avclamav_scan_mem, NULL,
     avclamav_version, avclamav_signatures, avclamav_changed, avclamav_close,
+    avclamav_built, avclamav_test_only,
 };

@@ -408,5 +408,5 @@ static const char *avclamd_version(void *h)
 
 const AVBACKEND avclamd_backend = {
     "clamd:", 0, 1, 1, avclamd_open, avclamd_scan_fd, avclamd_scan_mem, NULL,
-    avclamd_version, NULL, NULL, avclamd_close,
+    avclamd_version, NULL, NULL, avclamd_close, NULL, NULL,
 };

@@ -408,5 +408,5 @@ static const char *avcommand_version(void *h)
 
 const AVBACKEND avcommand_backend = {
     "command:", 0, 0, 0, avcommand_open, NULL, NULL, avcommand_scan_message,
-    avcommand_version, NULL, NULL, avcommand_close,
+    avcommand_version, NULL, NULL, avcommand_close, NULL, NULL,
 };

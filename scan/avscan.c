@@ -8,6 +8,7 @@
  * An empty setting means "clamav", as it always has.
  */
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/msg.h"
@@ -284,6 +285,33 @@ int avscan_changed(AVSCAN *av)
 
     for (i = 0; i < av->n; i++)
         if (av->scanners[i].be->changed && av->scanners[i].be->changed(av->scanners[i].h))
+            return 1;
+    return 0;
+}
+
+/* avscan_signature_age - age of the newest database known, or -1 */
+long long avscan_signature_age(const AVSCAN *av)
+{
+    long long built, newest = 0, now = (long long)time(NULL);
+    int     i;
+
+    for (i = 0; i < av->n; i++)
+        if (av->scanners[i].be->built
+            && (built = av->scanners[i].be->built(av->scanners[i].h)) > newest)
+            newest = built;
+    if (newest <= 0)
+        return -1;
+    return now > newest ? now - newest : 0;
+}
+
+/* avscan_test_signatures - only the bundled test signatures loaded */
+int avscan_test_signatures(const AVSCAN *av)
+{
+    int     i;
+
+    for (i = 0; i < av->n; i++)
+        if (av->scanners[i].be->test_only
+            && av->scanners[i].be->test_only(av->scanners[i].h))
             return 1;
     return 0;
 }

@@ -40,8 +40,11 @@ typedef struct AVSCAN_REPLY {
 } AVSCAN_REPLY;
 
 /* avscan_open - set up the scanners listed in spec (var_scanner) with
- * the limits of the clamav_*, clamd_* and command_* settings; NULL with
- * why in err */
+ * the limits of the clamav_*, clamd_* and command_* settings; dbdir is
+ * clamav_database_directory ("bundled": the test signatures only; empty:
+ * /var/lib/clamav). NULL with why in err; no usable signature database is
+ * such a failure (fail closed), and err then names the directory and the
+ * fix */
 AVSCAN *avscan_open(const char *spec, const char *dbdir, VBUF *err);
 
 /* avscan_scan_fd - run the part scanners on a whole file (from offset
@@ -76,11 +79,23 @@ const char *avscan_version(AVSCAN *av);
 unsigned long avscan_signatures(const AVSCAN *av);
 
 /* avscan_changed - 1 when the signatures on disk differ from the loaded
- * ones (cl_statchkdir() of the loaded directory; with the bundled test
- * signatures, a database appeared in the system directory), so that a
+ * ones (cl_statchkdir() of the loaded directory), so that a
  * long-running process should load a new AVSCAN; 0 otherwise, and always 0
- * for clamd, which reloads by itself, and for commands */
+ * for the bundled test signatures, for clamd, which reloads by itself, and
+ * for commands */
 int avscan_changed(AVSCAN *av);
+
+/* avscan_signature_age - seconds since the newest loaded signature
+ * database was built (libclamav: the build time in the .cvd/.cld headers,
+ * or the newest file's modification time in a directory without any), or
+ * -1 when unknown (clamd, which owns its database; commands; the bundled
+ * test signatures) */
+long long avscan_signature_age(const AVSCAN *av);
+
+/* avscan_test_signatures - 1 when the ClamAV scanner has only the bundled
+ * test signatures (clamav_database_directory = bundled): it detects test
+ * files and nothing else */
+int avscan_test_signatures(const AVSCAN *av);
 
 void avscan_close(AVSCAN *av);
 

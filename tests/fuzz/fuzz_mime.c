@@ -85,7 +85,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             fuzz_fail("%s: %s", file, strerror(errno));
         fuzz_set("clamav_database_directory=%s", dir);
     } else {
-        fuzz_set("clamav_database_directory=");     /* the bundled set */
+        fuzz_set("clamav_database_directory=bundled");
     }
     if ((inspector = inspector_open(err)) == NULL)
         fuzz_fail("inspector_open: %s", vbuf_str(err));

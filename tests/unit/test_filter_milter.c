@@ -581,7 +581,7 @@ int     main(int argc, char **argv)
     set(qdir);
     set("myhostname=test.example");
     set("scanner=clamav");
-    set("clamav_database_directory=");
+    set("clamav_database_directory=bundled");
     set("milter_timeout=20s");
     set("virus_action=reject");
     if ((inspector = inspector_open(err)) == NULL)

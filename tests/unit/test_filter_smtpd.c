@@ -2102,7 +2102,7 @@ int     main(int argc, char **argv)
     set("quarantine_dir=%s", qdir);
     set("myhostname=test.example");
     set("scanner=clamav");
-    set("clamav_database_directory=");
+    set("clamav_database_directory=bundled");
     set("smtpd_timeout=20s");
     set("reinject_timeout=20s");
     set("message_size_limit=52428800");

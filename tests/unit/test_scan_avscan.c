@@ -319,19 +319,22 @@ static void test_clamav_bundled(void)
     int     found;
     const char *zipargv[] = {"zip", "-q", "-j", "-P", "secret", NULL, NULL, NULL};
 
-    av = avscan_open("clamav", "", err);
+    av = avscan_open("clamav", "bundled", err);
     UT_CHECK(av != NULL, "open clamav bundled: %s", vbuf_str(err));
     if (av == NULL)
         return;
     v = avscan_version(av);
-    UT_CHECK(strncmp(v, "ClamAV 1.", 9) == 0 && strstr(v, "/test-signatures") != NULL,
+    UT_CHECK(strncmp(v, "ClamAV 1.", 9) == 0 && strstr(v, ", TEST SIGNATURES ONLY") != NULL,
              "version \"%s\"", v);
+    UT_EQ_INT(avscan_test_signatures(av), 1, "bundled: test signatures only");
+    UT_EQ_INT(avscan_signature_age(av), -1, "bundled: no signature age");
+    UT_EQ_INT(avscan_changed(av), 0, "bundled: never changes");
     UT_EQ_INT(avscan_signatures(av), 2, "bundled signature count");
     UT_EQ_INT(entries(var_spool_dir), 1, "spool_dir holds our scan directory only");
     UT_CHECK(avscan_tmpdir() != NULL && entries(avscan_tmpdir()) == 0,
              "no signature files left in it");
     avscan_close(av);
-    av = avscan_open("clamav", NULL, err);
+    av = avscan_open("clamav", "bundled", err);
     UT_CHECK(av != NULL, "reopen: %s", vbuf_str(err));
     if (av == NULL)
         return;
@@ -438,7 +441,7 @@ static void test_clamav_bundled(void)
 
     /* limits: a part larger than clamav_max_filesize */
     ut_set("clamav_max_filesize=1000");
-    av = avscan_open("clamav", "", err);
+    av = avscan_open("clamav", "bundled", err);
     UT_CHECK(av != NULL, "open with small max_filesize: %s", vbuf_str(err));
     if (av) {
         big = mymalloc(5000);
@@ -512,7 +515,7 @@ static pid_t scan_child(const char *file, int in, int out)
     alarm(60);
     err = vbuf_alloc(0);
     vn = vbuf_alloc(0);
-    if ((av = avscan_open("clamav", "", err)) == NULL || avscan_tmpdir() == NULL)
+    if ((av = avscan_open("clamav", "bundled", err)) == NULL || avscan_tmpdir() == NULL)
         _exit(2);
     (void)!write(out, avscan_tmpdir(), strlen(avscan_tmpdir()));
     (void)!write(out, "\n", 1);
@@ -543,7 +546,7 @@ static void test_clamav_tmpdir(void)
     int     p1[2], p2[2], i, st, tries, left = 0;
     struct stat sb;
     pid_t   pid, keeper;
-    AVSCAN *ours = avscan_open("clamav", "", err);
+    AVSCAN *ours = avscan_open("clamav", "bundled", err);
 
     UT_CHECK(ours != NULL && avscan_tmpdir() != NULL, "open: %s", vbuf_str(err));
 
@@ -588,7 +591,7 @@ static void test_clamav_tmpdir(void)
     /* the next run: a process that opens the scanner sweeps */
     fflush(stdout);
     if ((pid = fork()) == 0) {
-        AVSCAN *av = avscan_open("clamav", "", err);
+        AVSCAN *av = avscan_open("clamav", "bundled", err);
 
         st = av != NULL ? 0 : 1;
         avscan_close(av);
@@ -617,6 +620,93 @@ static void test_clamav_tmpdir(void)
     vbuf_free(err);
 }
 
+/* log_has - the log file holds text */
+static int log_has(const char *path, const char *text)
+{
+    char    buf[16384];
+    ssize_t n;
+    int     fd = open(path, O_RDONLY);
+
+    if (fd < 0)
+        return 0;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    return strstr(buf, text) != NULL;
+}
+
+/* test_clamav_failclosed - no database and no "bundled": no scanner, and
+ * the error names the directory and the fix */
+static void test_clamav_failclosed(void)
+{
+    VBUF   *err = vbuf_alloc(0);
+    AVSCAN *av;
+    const char *specs[] = {"", NULL};
+    size_t  i;
+
+    for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+        av = avscan_open("clamav", specs[i], err);
+        UT_CHECK(av == NULL, "no database (%s): the scanner started", specs[i] ? "empty" : "NULL");
+        avscan_close(av);
+        UT_CHECK(strstr(vbuf_str(err), "no signature database") != NULL
+                 && strstr(vbuf_str(err), "/var/lib/clamav") != NULL
+                 && strstr(vbuf_str(err), "run freshclam") != NULL
+                 && strstr(vbuf_str(err), "clamav_database_directory = bundled") != NULL,
+                 "no database: error \"%s\"", vbuf_str(err));
+    }
+    /* the default scanner setting is clamav too */
+    av = avscan_open("", "", err);
+    UT_CHECK(av == NULL && strstr(vbuf_str(err), "no signature database") != NULL,
+             "default scanner, no database: \"%s\"", vbuf_str(err));
+    avscan_close(av);
+    vbuf_free(err);
+}
+
+/* test_clamav_age - signature_max_age: an old database is a warning at
+ * load, and its age is known */
+static void test_clamav_age(void)
+{
+    static const char hdb[] = "aa15bcf478d165efd2065190eb473bcb:544:ClamAV-Test-File\n";
+    struct timespec ts[2];
+    VBUF   *err = vbuf_alloc(0);
+    AVSCAN *av;
+    long long age;
+
+    mkdir(tpath("olddb"), 0700);
+    write_file(tpath("olddb/test.hdb"), hdb, strlen(hdb));
+    ts[0].tv_sec = ts[1].tv_sec = time(NULL) - 10 * 86400 - 3600;
+    ts[0].tv_nsec = ts[1].tv_nsec = 0;
+    if (utimensat(AT_FDCWD, tpath("olddb/test.hdb"), ts, 0) < 0)
+        msg_fatal("utimensat: %s", strerror(errno));
+    msg_set_logfile(tpath("age.log"));
+    av = avscan_open("clamav", tpath("olddb"), err);
+    UT_CHECK(av != NULL, "old dbdir: %s", vbuf_str(err));
+    if (av) {
+        age = avscan_signature_age(av);
+        UT_CHECK(age >= 10 * 86400 + 3600 && age < 10 * 86400 + 4200,
+                 "old dbdir age %lld", age);
+        avscan_close(av);
+    }
+    UT_CHECK(log_has(tpath("age.log"), "are 10 days 1 hours old (signature_max_age = 259200s)")
+             && log_has(tpath("age.log"), tpath("olddb"))
+             && log_has(tpath("age.log"), "run freshclam"),
+             "old dbdir: a warning with the age, the directory and the fix");
+
+    /* a longer limit: no warning */
+    ut_set("signature_max_age=11d");
+    (void)unlink(tpath("age.log"));
+    msg_set_logfile(tpath("age.log"));
+    av = avscan_open("clamav", tpath("olddb"), err);
+    UT_CHECK(av != NULL && !log_has(tpath("age.log"), "old (signature_max_age"),
+             "signature_max_age = 11d: no warning");
+    avscan_close(av);
+    ut_set("signature_max_age=3d");
+    msg_set_logfile(NULL);
+    (void)unlink(tpath("age.log"));
+    (void)unlink(tpath("olddb/test.hdb"));
+    vbuf_free(err);
+}
+
 /* test_clamav_dbdir - an explicit database directory */
 static void test_clamav_dbdir(void)
 {
@@ -633,8 +723,12 @@ static void test_clamav_dbdir(void)
     mkdir(tpath("emptydb"), 0700);
     av = avscan_open("clamav", tpath("emptydb"), err);
     UT_CHECK(av == NULL, "empty dbdir opened");
-    UT_CHECK(strncmp(vbuf_str(err), "cannot load signatures from ", 28) == 0,
-             "empty dbdir error \"%s\"", vbuf_str(err));
+    UT_CHECK(strncmp(vbuf_str(err), "cannot load signatures from ", 28) == 0
+             && strstr(vbuf_str(err), tpath("emptydb")) != NULL
+             && strstr(vbuf_str(err), ": the directory is empty; ") != NULL
+             && strstr(vbuf_str(err), "run freshclam, or set clamav_database_directory") != NULL
+             && strstr(vbuf_str(err), "clamav_database_directory = bundled") != NULL,
+             "empty dbdir error names the directory and the fix: \"%s\"", vbuf_str(err));
 
     mkdir(tpath("db"), 0700);
     write_file(tpath("db/test.hdb"), hdb, strlen(hdb));
@@ -644,6 +738,9 @@ static void test_clamav_dbdir(void)
         int     fd = open(TESTFILES "/clam.zip", O_RDONLY);
 
         UT_EQ_INT(avscan_signatures(av), 1, "dbdir signature count");
+        UT_EQ_INT(avscan_test_signatures(av), 0, "dbdir: real signatures");
+        UT_CHECK(avscan_signature_age(av) >= 0 && avscan_signature_age(av) < 600,
+                 "dbdir: a fresh file is young: %lld", avscan_signature_age(av));
         UT_EQ_INT(avscan_scan_fd(av, fd, vn, err), AV_VIRUS, "clam.zip via dbdir");
         /* a site's own signature keeps libclamav's name */
         UT_EQ_STR(vbuf_str(vn), "ClamAV-Test-File.UNOFFICIAL", "dbdir name");
@@ -795,7 +892,7 @@ static void test_clamd(void)
 static void cleanup(void)
 {
     static const char *const names[] = {
-        "spool", "eicar.com", "clean.txt", "enc.zip", "emptydb", "db/test.hdb", "db",
+        "spool", "eicar.com", "clean.txt", "enc.zip", "emptydb", "db/test.hdb", "db", "olddb",
         "peer.sock", "none2.sock", "limit.sock", "silent.sock", "transcript", "data.bin",
     };
     size_t  i;
@@ -834,12 +931,13 @@ int     main(void)
         closedir(dp);
     }
     if (sysdb)
-        printf("note: /var/lib/clamav has a database; bundled signature checks skipped\n");
-    else {
-        test_clamav_bundled();
-        test_clamav_tmpdir();
-    }
+        printf("note: /var/lib/clamav has a database; no-database checks skipped\n");
+    else
+        test_clamav_failclosed();
+    test_clamav_bundled();
+    test_clamav_tmpdir();
     test_clamav_dbdir();
+    test_clamav_age();
     test_clamd();
     cleanup();
     return ut_done();

@@ -209,6 +209,25 @@ static void test_boundaries(void)
     vbuf_free(out);
 }
 
+/* test_build - our headers: the engine text as the scanner gives it, so
+ * that the test signatures (clamav_database_directory = bundled) show */
+static void test_build(void)
+{
+    VBUF   *out = vbuf_alloc(4096);
+
+    headers_build(out, "ClamAV 1.4.6, TEST SIGNATURES ONLY", "mx.example", VERDICT_CLEAN,
+                  "", 0);
+    UT_EQ_STR(vbuf_str(out), "X-Virus-Scanned: postsift " POSTSIFT_VERSION
+              " (ClamAV 1.4.6, TEST SIGNATURES ONLY) on mx.example\n", "test signatures");
+    vbuf_reset(out);
+    headers_build(out, "ClamAV 1.4.6/27000", "mx.example", VERDICT_INFECTED,
+                  "Eicar-Test-Signature in part 2", 1);
+    UT_EQ_STR(vbuf_str(out), "X-Virus-Scanned: postsift " POSTSIFT_VERSION
+              " (ClamAV 1.4.6/27000) on mx.example\n"
+              "X-Virus-Status: Infected (Eicar-Test-Signature in part 2)\n", "tagged");
+    vbuf_free(out);
+}
+
 int     main(void)
 {
     UT_BEGIN("test_scan_headers");
@@ -218,6 +237,7 @@ int     main(void)
     test_small();
     test_deep();
     test_boundaries();
+    test_build();
     if (rmdir(tmpdir) < 0)
         fprintf(stderr, "note: %s not removed: %s\n", tmpdir, strerror(errno));
     return ut_done();

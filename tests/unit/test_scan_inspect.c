@@ -524,7 +524,7 @@ int     main(int argc, char **argv)
     snprintf(setting, sizeof(setting), "spool_dir=%s", tmpdir);
     ut_set(setting);
     ut_set("scanner=clamav");
-    ut_set("clamav_database_directory=");
+    ut_set("clamav_database_directory=bundled");
 
     if ((inspector = inspector_open(err)) == NULL)
         msg_fatal("inspector_open: %s", vbuf_str(err));

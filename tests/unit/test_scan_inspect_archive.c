@@ -205,7 +205,7 @@ int     main(void)
     snprintf(setting, sizeof(setting), "spool_dir=%s", tmpdir);
     ut_set(setting);
     ut_set("scanner=clamav");
-    ut_set("clamav_database_directory=");
+    ut_set("clamav_database_directory=bundled");
     ut_set("archive_max_members=77");
     if ((inspector = inspector_open(err)) == NULL)
         msg_fatal("inspector_open: %s", vbuf_str(err));
