@@ -7,6 +7,7 @@ SYNOPSIS
         [-X attr=value]... [-O orcpt]... -f sender -- recipient...
     postsift-filter -m smtpd [-d [-F]] [-v] [-c config] [-o name=value]...
     postsift-filter -m milter [-F] [-v] [-c config] [-o name=value]...
+    postsift-filter -m scan [--json] [-v] [-c config] [-o name=value]... [FILE|-]...
     postsift-filter [-c config] [-o name=value]... -n [-a]
 DESCRIPTION
     postsift-filter is the content filter of the postsift toolkit. In pipe
@@ -76,8 +77,19 @@ DESCRIPTION
     One line is logged per message, with the Postfix queue id (in smtpd
     mode from XFORWARD IDENT, and the client from XFORWARD NAME/ADDR; in
     milter mode from the {i} macro and the connect information):
-    QUEUE_ID: [client=NAME[ADDR], ]from=<sender>, to=<recipient>, size=N,
-    verdict=V, action=A, detail="...", queued_as=ID, delay=S, status=...
+    QUEUE_ID: verdict=V, action=A, status=STATUS (why), detail="...",
+    queued_as=ID, delay=S, size=N, [client=NAME[ADDR], ]from=<sender>,
+    to=<r1>,<r2>,<r3> (+N more)
+    What matters comes first; detail= is there when there is one, quoted
+    (\" and \\ escaped, control characters as \xHH). The recipient list
+    ends the line: at most three recipients are named, then "(+N more)"
+    counts the others, and each field has a bound (the detail 500 bytes,
+    an address 300, a recipient 256: longer ones end in "..."), so that
+    the line never passes 2000 bytes and the 2048 bytes of a log line
+    never cut it.
+
+    In scan mode postsift-filter inspects messages given by hand and
+    says what it found, delivering nothing (see HAND TEST below).
 OPTIONS
     -m pipe
         Pipe mode: the simple design, run by pipe(8).
@@ -86,6 +98,11 @@ OPTIONS
         -d the daemon.
     -m milter
         Milter mode: always a daemon (see MILTER).
+    -m scan
+        Hand test: inspect each FILE (or standard input, named - or when
+        no FILE is given) and print what was found; see HAND TEST.
+    --json
+        With -m scan: one JSON object per message instead of text.
     -d
         With -m smtpd: run as the daemon (-m milter always is one).
     -F
@@ -118,6 +135,41 @@ OPTIONS
         a leading = is dropped, and an empty value sends no ORCPT.
     -v
         Log each part inspected; repeat for more.
+HAND TEST
+    postsift-filter -m scan [--json] [FILE|-]... inspects each message
+    exactly as delivery would: the same settings (-c, -o), the same copy
+    to a spool file, message_size_limit, the loop check, the MIME walk,
+    the banned rules, the malware scanner and the command scanners (which
+    get an empty envelope), and the same *_action settings. Then it
+    prints, per message, one line per part, FILE: KIND PATH: name="...",
+    declared=TYPE, type=TYPE, size=N, finding=VERDICT["words"], and one
+    line for the message, FILE: verdict=V, action=A, size=N, parts=N[,
+    detail="..."]; for example "eicar.eml: part 2: name="eicar.com",
+    declared=application/octet-stream, type=text/plain, size=68,
+    finding=infected "Eicar-Test-Signature in part 2 \"eicar.com\""".
+    Standard input is named stdin. A part is named by its IMAP part number (1, 2,
+    2.1 for the first part of a message attached as part 2), and is a
+    part, a preamble or epilogue that says more than "This is a
+    multi-part message", or "names" for a part beyond mime_max_parts, of
+    which only the file names are checked; type is the true type
+    (libmagic); finding is the worst finding in that part, with its
+    words. What concerns the whole message (ambiguous MIME, the raw
+    scan, a command scanner's answer, the size limit) is in the verdict
+    line only. A message that cannot be read gives "FILE: error: why".
+
+    With --json each message is one JSON object on one line: file, size,
+    verdict, action, detail, virus and parts, an array of objects with
+    part, kind, name, declared, type, size, finding and detail (bytes
+    that are not UTF-8 become U+FFFD); a message that cannot be read is
+    {"file": ..., "verdict": null, "error": ...}.
+
+    Nothing is delivered, quarantined, reinjected or logged to the mail
+    log: warnings (and with -v the part-by-part debugging) go to standard
+    error, and the spool is a private directory made under $TMPDIR (or
+    /tmp) and removed at the end, whatever spool_dir says. It runs as
+    any user, root included (a hand test need not be postsift's user;
+    rather not root, as for anything that parses hostile mail). The
+    scanner is loaded once for all the files.
 EXIT STATUS
     pipe(8) defers mail only on exit status 75 and bounces it on every
     other non-zero status, so postsift-filter uses exactly three:
@@ -137,6 +189,20 @@ EXIT STATUS
     The daemon exits 0 after a drain and 75 when it cannot start (bad
     settings, an address it cannot bind, another daemon on the pid file,
     a scanner that cannot be loaded).
+
+    -m scan uses clamdscan's statuses instead, over all the messages:
+    0
+        Every message is clean.
+    1
+        A finding: some message is infected, banned, rejected (a command
+        scanner refused it) or unchecked (encrypted, beyond a limit,
+        ambiguous MIME, over message_size_limit: delivery would not call
+        it clean either), and no error happened.
+    2
+        An error: a message that could not be read, verdict error (the
+        scanner could not be loaded or failed, a MIME error, a mail
+        loop), a bad option or setting. 2 wins over 1, since a message
+        went unjudged.
 DAEMON
     Started as root, the daemon binds every smtpd_listen address, writes
     and locks smtpd_pid_file, drops to daemon_user and only then loads the
@@ -223,7 +289,7 @@ DIAGNOSTICS
     syslog (facility mail, ident postsift/filter) or to log_file.
 SECURITY
     postsift-filter refuses to run as root: pipe(8) runs it as the user= of
-    the master.cf entry. spool_dir and quarantine_dir are 0700, files 0600,
+    the master.cf entry (-m scan, which delivers nothing, runs as anyone). spool_dir and quarantine_dir are 0700, files 0600,
     and spool files have no name at all (O_TMPFILE, or unlinked at once), so
     nothing is left behind even when the process is killed. libclamav
     insists on a directory for what it decodes: each process gives it one
@@ -259,6 +325,7 @@ SEE ALSO
 #include "filter/daemon.h"
 #include "filter/outcome.h"
 #include "filter/pipe.h"
+#include "filter/scanmode.h"
 #include "filter/smtpd.h"
 #include "scan/banned.h"
 #include "scan/verdict.h"
@@ -273,20 +340,28 @@ SEE ALSO
 #define USAGE "usage: postsift-filter -m pipe [-v] [-c config] [-o name=value]... " \
     "[-q queue_id] [-X attr=value]... [-O orcpt]... -f sender -- recipient... | " \
     "postsift-filter -m smtpd [-d [-F]] [-v] [-c config] [-o name=value]... | " \
-    "postsift-filter -m milter [-F] [-v] [-c config] [-o name=value]..."
+    "postsift-filter -m milter [-F] [-v] [-c config] [-o name=value]... | " \
+    "postsift-filter -m scan [--json] [-v] [-c config] [-o name=value]... [FILE|-]..."
 
 typedef struct FILTER_OPTS {
     PROG_OPTS po;
     PIPE_ARGS pa;
     const char *mode;
-    int     print_config, print_all, daemon_mode, foreground;
+    int     print_config, print_all, daemon_mode, foreground, json;
 } FILTER_OPTS;
+
+static int scan_mode;               /* -m scan: errors exit 2, on stderr */
 
 /* usage - a usage error is a temporary failure, never a bounce; the
  * first line of output is the 4.x.x line that pipe(8) reads, and the
  * synopsis goes to a person's terminal only */
 PS_NORETURN static void usage(const char *why)
 {
+    if (scan_mode) {
+        fprintf(stderr, "postsift-filter: %s\n%s\n", why ? why : "usage", USAGE);
+        scanmode_cleanup();
+        exit(SCANMODE_ERROR);
+    }
     if (why)
         msg_warn("%s", why);
     if (isatty(STDERR_FILENO))
@@ -375,14 +450,56 @@ static void parse_options(FILTER_OPTS *fo, int argc, char **argv, VBUF *err)
     }
 }
 
-/* configure - the settings, checked; a bad one is a temporary failure */
+/* configure - the settings, checked; a bad one is a temporary failure
+ * (in -m scan an error, status 2) */
 static void configure(FILTER_OPTS *fo, VBUF *err)
 {
     if (prog_configure(&fo->po, err) < 0 || action_check(err) < 0
         || banned_settings_check(err) < 0 || outcome_method_check(err) < 0) {
+        if (scan_mode)
+            usage(vbuf_str(err));
         msg_warn("configuration error: %s", vbuf_str(err));
         exit_with(EXIT_TEMPFAIL, "4.3.5", "postsift configuration error: %s", vbuf_str(err));
     }
+}
+
+/* scan_options - -m scan: --json (getopt knows no long options) taken
+ * out of argv, the private spool set up before the settings are read */
+static void scan_options(FILTER_OPTS *fo, int *argc, char **argv, VBUF *err)
+{
+    int     i, j;
+
+    scan_mode = 1;
+    msg_set_flags(MSG_STDERR);          /* a person's command: no mail log */
+    msg_set_fatal_status(SCANMODE_ERROR);
+    msg_set_cleanup(scanmode_cleanup);
+    for (i = j = 1; i < *argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            while (i < *argc)
+                argv[j++] = argv[i++];
+            break;
+        }
+        if (strcmp(argv[i], "--json") == 0)
+            fo->json = 1;
+        else
+            argv[j++] = argv[i];
+    }
+    argv[j] = NULL;
+    *argc = j;
+    if (scanmode_prepare(&fo->po, err) < 0)
+        usage(vbuf_str(err));
+}
+
+/* scan_requested - -m scan among the arguments (before getopt) */
+static int scan_requested(int argc, char **argv)
+{
+    int     i;
+
+    for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "-mscan") == 0
+            || (strcmp(argv[i], "-m") == 0 && i + 1 < argc && strcmp(argv[i + 1], "scan") == 0))
+            return 1;
+    return 0;
 }
 
 int     main(int argc, char **argv)
@@ -401,14 +518,27 @@ int     main(int argc, char **argv)
     prog_opts_init(&fo.po);
     err = vbuf_alloc(4096);
 
+    if (scan_requested(argc, argv))
+        scan_options(&fo, &argc, argv, err);
     parse_options(&fo, argc, argv, err);
     configure(&fo, err);
     if (fo.print_config) {
+        scanmode_cleanup();
         config_print(stdout, fo.print_all);
         return 0;
     }
     if (fo.mode == NULL)
         usage("missing -m pipe, -m smtpd or -m milter");
+    if (scan_mode != (strcmp(fo.mode, "scan") == 0))
+        usage("-m scan with another -m (write -m scan on its own)");
+    if (scan_mode) {
+        if (fo.daemon_mode || fo.foreground || fo.pa.sender || fo.pa.queue_id)
+            usage("-d, -F, -f and -q do not go with -m scan");
+        status = scanmode_main(fo.json, &argv[optind], argc - optind);
+        vbuf_free(err);
+        prog_opts_free(&fo.po);
+        return status;
+    }
     if (strcmp(fo.mode, "smtpd") == 0 || strcmp(fo.mode, "milter") == 0) {
         if (strcmp(fo.mode, "milter") == 0)
             status = daemon_main(&fo.po, fo.foreground, DAEMON_MILTER);
@@ -421,7 +551,7 @@ int     main(int argc, char **argv)
         return status;
     }
     if (strcmp(fo.mode, "pipe") != 0)
-        usage("unknown mode (use -m pipe, -m smtpd or -m milter)");
+        usage("unknown mode (use -m pipe, -m smtpd, -m milter or -m scan)");
     if (fo.daemon_mode || fo.foreground)
         usage("-d and -F go with -m smtpd or -m milter");
     if (fo.pa.sender == NULL)

@@ -55,6 +55,9 @@ struct INSPECTOR {
     VBUF   *err;                        /* scratch, per scan */
     VBUF   *text;                       /* scratch, per finding */
     char   *type;                       /* true type of the current part */
+    INSPECT_REPORT_FN report;           /* the part report, or NULL */
+    void   *report_context;
+    VBUF   *part_detail;                /* the current part's worst finding */
 };
 
 typedef struct INSPECT_STATE {
@@ -62,6 +65,8 @@ typedef struct INSPECT_STATE {
     INSPECT_RESULT *res;
     long    inline_files;               /* inline files inspected so far */
     int     limit;                      /* an inline limit was passed */
+    int     in_part;                    /* inspect_part() is at work */
+    VERDICT part_verdict;               /* the current part's worst finding */
 } INSPECT_STATE;
 
 /* Where a finding is: a part, or an inline file in it. */
@@ -102,6 +107,9 @@ INSPECTOR *inspector_open(VBUF *err)
     in->err = vbuf_alloc(1024);
     in->text = vbuf_alloc(INSPECT_DETAIL_CAP);
     in->type = NULL;
+    in->report = NULL;
+    in->report_context = NULL;
+    in->part_detail = vbuf_alloc(INSPECT_DETAIL_CAP);
     return in;
 }
 
@@ -116,8 +124,16 @@ void inspector_close(INSPECTOR *in)
     vbuf_free(in->virname);
     vbuf_free(in->err);
     vbuf_free(in->text);
+    vbuf_free(in->part_detail);
     myfree(in->type);
     myfree(in);
+}
+
+/* inspector_report - the part report hook */
+void inspector_report(INSPECTOR *in, INSPECT_REPORT_FN fn, void *context)
+{
+    in->report = fn;
+    in->report_context = context;
 }
 
 /* inspector_engine - the scanner's version text */
@@ -162,6 +178,10 @@ static void inspect_finding(INSPECT_STATE *st, VERDICT verdict, const char *deta
     INSPECT_RESULT *res = st->res;
 
     msg_debug("finding: %s: %s", verdict_names[verdict], detail);
+    if (st->in_part && verdict > st->part_verdict) {
+        st->part_verdict = verdict;
+        vbuf_strcpy(st->in->part_detail, detail);
+    }
     if (verdict <= res->verdict)
         return;
     res->verdict = verdict;
@@ -457,22 +477,14 @@ static void inspect_names_only(INSPECT_STATE *st, const MIMEWALK_PART *p)
     inspect_banned(st, p, NULL, &wh);
 }
 
-/* inspect_part - the mimewalk callback: type, banned rules, archives,
+/* inspect_content - a part with content: type, banned rules, archives,
  * inline files, scanner */
-static int inspect_part(const MIMEWALK_PART *p, void *context)
+static void inspect_content(INSPECT_STATE *st, const MIMEWALK_PART *p)
 {
-    INSPECT_STATE *st = context;
     INSPECTOR *in = st->in;
     char    shown[INSPECT_NAME_SHOWN];
     WHERE   wh;
 
-    if (p->kind == MIMEWALK_NAMES) {
-        inspect_names_only(st, p);
-        return 0;
-    }
-    /* Most multiparts say "This is a multi-part message...": nothing to do. */
-    if (inspect_boring(p))
-        return 0;
     wh.part = p;
     wh.file = NULL;
     myfree(in->type);
@@ -492,6 +504,34 @@ static int inspect_part(const MIMEWALK_PART *p, void *context)
         inspect_inline(st, p);
     if (p->size > 0 && !p->cheap)
         inspect_scan(st, p->data, p->size, p->data ? -1 : p->fd, &wh);
+}
+
+/* inspect_part - the mimewalk callback: names only, or content; then
+ * the part report */
+static int inspect_part(const MIMEWALK_PART *p, void *context)
+{
+    INSPECT_STATE *st = context;
+    INSPECTOR *in = st->in;
+    INSPECT_PART rep;
+
+    /* Most multiparts say "This is a multi-part message...": nothing to do. */
+    if (p->kind != MIMEWALK_NAMES && inspect_boring(p))
+        return 0;
+    st->in_part = 1;
+    st->part_verdict = VERDICT_CLEAN;
+    vbuf_reset(in->part_detail);
+    if (p->kind == MIMEWALK_NAMES)
+        inspect_names_only(st, p);
+    else
+        inspect_content(st, p);
+    st->in_part = 0;
+    if (in->report) {
+        rep.part = p;
+        rep.type = p->kind == MIMEWALK_NAMES ? NULL : in->type;
+        rep.verdict = st->part_verdict;
+        rep.detail = vbuf_str(in->part_detail);
+        in->report(&rep, in->report_context);
+    }
     return 0;
 }
 
@@ -584,6 +624,8 @@ void inspect_message_env(INSPECTOR *in, int fd, const SMTP_ENVELOPE *env, INSPEC
     st.res = res;
     st.inline_files = 0;
     st.limit = 0;
+    st.in_part = 0;
+    st.part_verdict = VERDICT_CLEAN;
 
     limits.max_parts = var_mime_max_parts;
     limits.max_depth = var_mime_max_depth;

@@ -20,6 +20,7 @@
 #define POSTSIFT_INSPECT_H
 
 #include "scan/avscan.h"
+#include "scan/mimewalk.h"
 #include "scan/verdict.h"
 #include "lib/envelope.h"
 #include "lib/vbuf.h"
@@ -37,6 +38,29 @@ typedef struct INSPECT_RESULT {
     int     replacement;    /* a command's replacement message (ours until
                              * taken: then set it to -1), or -1 */
 } INSPECT_RESULT;
+
+/*
+ * The part report: a hook for those who show what was inspected
+ * (postsift-filter -m scan). After each part mimewalk handed over is
+ * done (a leaf, a preamble or epilogue with more than the usual "This is
+ * a multi-part message" words, or the file names of a part beyond the
+ * limits), the hook gets it with its true type and the worst finding in
+ * it (its archive members and inline files included). Findings about the
+ * message as a whole (ambiguous MIME, the raw scan, the command
+ * scanners) belong to no part: they are only in the result.
+ */
+typedef struct INSPECT_PART {
+    const MIMEWALK_PART *part;  /* path, kind, names, declared type, size */
+    const char *type;           /* its true type (libmagic); NULL: names only */
+    VERDICT verdict;            /* the worst finding in it, or clean */
+    const char *detail;         /* that finding's words, "" when clean */
+} INSPECT_PART;
+
+typedef void (*INSPECT_REPORT_FN) (const INSPECT_PART *part, void *context);
+
+/* inspector_report - call fn for each part of every later inspection
+ * (NULL: no more reports); the verdicts do not change */
+void inspector_report(INSPECTOR *in, INSPECT_REPORT_FN fn, void *context);
 
 /* inspector_open - GMime, libmagic and the scanner from the settings;
  * NULL with why in err (a broken environment: the caller defers) */

@@ -1,19 +1,28 @@
 /*
- * logline - the one log line per message, for the pipe and smtpd modes
+ * logline - the one log line per message, for every mode
  *
- * QUEUEID: [client=NAME[ADDR], ]from=<s>, to=<r1>,<r2>, size=N,
- * verdict=V, action=A[, detail="..."], queued_as=ID, delay=S,
- * status=STATUS (why)
+ * QUEUEID: verdict=V, action=A, status=STATUS (why)[, detail="..."],
+ * queued_as=ID, delay=S, size=N, [client=NAME[ADDR], ]from=<s>,
+ * to=<r1>,<r2>,<r3>[ (+N more)]
  *
- * QUEUEID is the upstream (Postfix) queue id, NOQUEUE when unknown. The
- * detail is quoted with vbuf_quote_append(), so a line always splits the
- * same way; the other peer-controlled fields are made printable.
+ * What an administrator greps for comes first: the queue id (the
+ * upstream Postfix one, NOQUEUE when unknown), then verdict, action and
+ * status. The recipient list comes last and is shortened: at most
+ * LOGLINE_RCPT_SHOWN recipients, and only as many as fit, then the count
+ * of the others. Every field has a bound, and the whole line is at most
+ * LOGLINE_MAX bytes, so that msg_info() (which formats into 2048 bytes)
+ * never cuts it. The detail is quoted with vbuf_quote_append(), so a line
+ * always splits the same way; the other peer-controlled fields are made
+ * printable.
  */
 #ifndef POSTSIFT_LOGLINE_H
 #define POSTSIFT_LOGLINE_H
 
 #include "scan/verdict.h"
 #include "lib/vbuf.h"
+
+#define LOGLINE_MAX         2000    /* bytes; msg_vlog() formats into 2048 */
+#define LOGLINE_RCPT_SHOWN  3       /* recipients named before "(+N more)" */
 
 typedef struct LOGLINE {
     const char *queue_id;       /* NULL or "": NOQUEUE */
@@ -31,7 +40,8 @@ typedef struct LOGLINE {
     const char *why;
 } LOGLINE;
 
-/* logline_format - the line into out (reset first) */
+/* logline_format - the line into out (reset first); at most LOGLINE_MAX
+ * bytes */
 void logline_format(VBUF *out, const LOGLINE *ll);
 
 /* logline_log - format and msg_info() it */

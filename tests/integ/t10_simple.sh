@@ -53,8 +53,8 @@ check "clean: byte-identical but for the added headers" \
 	cmp -s "$PF_DIR/clean.eml" <(delivered_minus_added "$m")
 check "clean: sender kept" test "$(sink_sender "$m")" = sender@example.com
 check "clean: one postsift log line, verdict clean, sent" \
-	test "$(grep -c 'verdict=clean, action=pass, queued_as=[0-9A-Za-z]*, .*status=sent' "$PS_LOG")" -eq 1
-qid=$(sed -n 's/.*\]: \([0-9A-F]*\): from=<sender@example.com>, .*verdict=clean.*/\1/p' "$PS_LOG" | head -n 1)
+	test "$(grep -c 'verdict=clean, action=pass, status=sent (.*), queued_as=[0-9A-Za-z]*, ' "$PS_LOG")" -eq 1
+qid=$(sed -n 's/.*\]: \([0-9A-F]*\): verdict=clean, .*, from=<sender@example.com>, .*/\1/p' "$PS_LOG" | head -n 1)
 check "clean: XFORWARD: reinjection smtpd logs the original queue id and client" \
 	pf_log_wait "client=localhost\[127.0.0.1\], orig_queue_id=$qid, orig_client=localhost\[127.0.0.1\]" 5
 check "clean: pipe reports the reinjection queue id" \
@@ -122,7 +122,7 @@ check "banned: DSN status 5.7.1" grep -q '^Status: 5\.7\.1' "${dsn:-/dev/null}"
 check "banned: DSN names the double extension" grep -q 'invoice.pdf.exe' "${dsn:-/dev/null}"
 check "banned: never delivered to the recipient" \
 	test -z "$(for f in $(sink_messages); do sink_rcpts "$f"; done | grep -x brcpt@example.net)"
-check "banned: log line" grep -q 'verdict=banned, action=reject, detail="banned name \\"invoice.pdf.exe\\"' "$PS_LOG"
+check "banned: log line" grep -q 'verdict=banned, action=reject, status=bounced (.*), detail="banned name \\"invoice.pdf.exe\\"' "$PS_LOG"
 check "banned: pipe bounced with 5.7.1" pf_log_wait 'to=<brcpt@example.net>, relay=postsift, .*dsn=5\.7\.1, status=bounced \(message content rejected: banned' 5
 sink_clear
 

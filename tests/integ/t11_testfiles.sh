@@ -36,7 +36,7 @@ qid_of() {
 }
 
 # ps_line QID - the postsift log line of queue id QID
-ps_line() { grep -E " $1: from=<" "$PS_LOG" | tail -n 1; }
+ps_line() { grep -E " $1: verdict=" "$PS_LOG" | tail -n 1; }
 
 # wait_count N TIMEOUT CMD... - wait until CMD prints a number >= N
 wait_count() {
@@ -47,7 +47,7 @@ wait_count() {
 		sleep 0.3
 	done
 }
-ps_verdicts() { grep -c ': from=<.*, verdict=' "$PS_LOG"; }
+ps_verdicts() { grep -c ': verdict=.*, from=<' "$PS_LOG"; }
 # sink_deliveries - maillog's count of deliveries to the sink
 sink_deliveries() { grep -c "relay=127.0.0.1\[127.0.0.1\]:$SINK_PORT,.*status=sent" "$(pf_log)"; }
 
@@ -76,7 +76,7 @@ run_round() {
 		fi
 		line=$(ps_line "${qids[$f]}")
 		case $line in
-		*", verdict=infected, action=quarantine, "*", status=quarantined ("*)
+		*": verdict=infected, action=quarantine, status=quarantined ("*)
 			if [ "$tag" = clamd ] && ! printf '%s\n' "$line" | grep -q 'UNOFFICIAL'; then
 				fail "$label: $f" "no clamd (UNOFFICIAL) signature name: $line"
 			else

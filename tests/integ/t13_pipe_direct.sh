@@ -109,7 +109,7 @@ check "infected: says quarantined" grep -q '^2.0.0 quarantined as [A-Za-z0-9]*: 
 check "infected: quarantine file is 0600" \
 	test "$(stat -c %a "$D/q/$(ls "$D/q" | head -n 1)")" = 600
 check "infected: one log line with the queue id" \
-	test "$(grep -c 'ABC123: from=<s@example.com>, to=<r@example.net>, .*verdict=infected, action=quarantine' "$D/postsift.log")" -eq 1
+	test "$(grep -c 'ABC123: verdict=infected, action=quarantine, .*, from=<s@example.com>, to=<r@example.net>$' "$D/postsift.log")" -eq 1
 check "infected: reject action exits 69 with 5.7.1" sh -c "
 	runuser -u $FILTER_USER -- '$FILTER' -m pipe -c '$D/ps.conf' -o virus_action=reject \
 		-f s@example.com -- r@example.net < '$D/eicar.eml' > '$D/out'; test \$? -eq 69 &&

@@ -63,7 +63,7 @@ dsn_for() {
 }
 # verdict_of CASE - the verdict of the filter's log line for CASE's recipient
 verdict_of() {
-	sed -n "s/.* to=<$1@example\.net>, size=[0-9]*, verdict=\([a-z]*\),.*/\1/p" "$PS_LOG" | tail -n 1
+	sed -n "s/.*: verdict=\([a-z]*\), .*, to=<$1@example\.net>$/\1/p" "$PS_LOG" | tail -n 1
 }
 # logged_all - every case has its log line
 logged_all() {

@@ -89,7 +89,7 @@ check "pipe word: DSN status 5.7.0, the command's own" grep -q '^Status: 5\.7\.0
 check "pipe word: the DSN gives the command's reason" \
 	unfolded_grep "message contains the word $WORD" "${dsn:-/dev/null}"
 check "pipe word: never delivered to the recipient" eval "! delivered_to wrcpt@example.net"
-check "pipe word: log line" grep -q "verdict=rejected, action=reject, detail=\"message contains the word $WORD (command cmdscan.sh)\"" "$PS_LOG"
+check "pipe word: log line" grep -q "verdict=rejected, action=reject, status=bounced (.*), detail=\"message contains the word $WORD (command cmdscan.sh)\"" "$PS_LOG"
 check "pipe word: pipe bounced it (exit 69) with the reason" \
 	pf_log_wait "to=<wrcpt@example.net>, relay=postsift, .*dsn=5\.7\.0, status=bounced \(message content rejected: rejected: message contains the word $WORD" 5
 sink_clear
@@ -102,7 +102,7 @@ check "pipe error: still in the queue" test "$(pf_queue_count)" -ge 1
 sleep 1
 check "pipe error: nothing delivered, no bounce" test "$(sink_count)" -eq 0
 check "pipe error: logged as an error, deferred" \
-	grep -q 'from=<esender@example.com>, .*verdict=error, action=defer, detail="scanner error: command cmdscan.sh: exited with status 2' "$PS_LOG"
+	grep -q 'verdict=error, action=defer, status=deferred (.*), detail="scanner error: command cmdscan.sh: exited with status 2.*, from=<esender@example.com>, ' "$PS_LOG"
 check "pipe: no command directory left" no_cmd_dirs
 
 # ---------------------------------------------------------------- daemon
@@ -153,7 +153,7 @@ check "daemon timeout: Postfix defers on our 451" \
 check "daemon timeout: still in the queue" test "$(pf_queue_count)" -ge 1
 check "daemon timeout: nothing delivered, no bounce" test "$(sink_count)" -eq 0
 check "daemon timeout: logged as an error" \
-	grep -q 'from=<ssender@example.com>, .*verdict=error, action=defer, detail="scanner error: command cmdscan.sh: timed out after 3s' "$PS_LOG"
+	grep -q 'verdict=error, action=defer, status=deferred (.*), detail="scanner error: command cmdscan.sh: timed out after 3s.*, from=<ssender@example.com>, ' "$PS_LOG"
 check "daemon timeout: the command is gone" no_cmdscan
 check "daemon: no command directory left" no_cmd_dirs
 ps_daemon_stop "$DAEMON"

@@ -238,7 +238,7 @@ sink_clear
 printf 'From: a@example.com\nTo: b@example.net\nSubject: new sig\n\n%s\n' "$NEWSIG" > "$PF_DIR/newsig.eml"
 check "newsig: submitted before the signature exists" \
 	send_msg "$PF_DIR/newsig.eml" sender@example.com before@example.net
-check "newsig: clean before" logged "to=<before@example.net>.*verdict=clean" 30
+check "newsig: clean before" logged "verdict=clean, .*to=<before@example.net>" 30
 
 # --- a new signature file is picked up ------------------------------------
 reloads_before=$(grep -c 'signatures reloaded:' "$PS_LOG")
@@ -250,7 +250,7 @@ check "newsig: reloaded with one signature more" \
 	logged 'signatures reloaded: 3 signatures in' 10
 check "newsig: submitted after the reload" \
 	send_msg "$PF_DIR/newsig.eml" sender@example.com after@example.net
-check "newsig: detected" logged "to=<after@example.net>.*verdict=infected.*Postsift-T21-New" 30
+check "newsig: detected" logged "verdict=infected, .*Postsift-T21-New.*to=<after@example.net>" 30
 
 # --- SIGTERM drains ----------------------------------------------------------
 # A transaction in progress when SIGTERM arrives completes (or gets 4xx),

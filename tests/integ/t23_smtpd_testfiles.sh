@@ -40,7 +40,7 @@ reinject() { runuser -u "$FILTER_USER" -- "$BUILD_DIR/bin/postsift-reinject" -c 
 # qlist - the quarantine entries, one a line
 qlist() { reinject --list | grep -v '^quarantine .* is empty$'; }
 # ps_verdicts - how many verdict lines the filter logged
-ps_verdicts() { grep -c ', verdict=' "$PS_LOG"; }
+ps_verdicts() { grep -c ': verdict=' "$PS_LOG"; }
 # queued - how many messages qmgr has seen (a queue id that smtpd assigns
 # at MAIL and drops at RSET, as before the queue, is not a queued message)
 queued() { grep -cE 'qmgr\[[0-9]+\]: [0-9A-F]+: from=' "$(pf_log)"; }
@@ -58,7 +58,7 @@ reply_of() { awk -F '\t' -v f="$1" '$1 == f { print $2 }' "$PF_DIR/replies"; }
 # qid_of EML - the queue id in the reply for EML ("queued as ID")
 qid_of() { reply_of "$1" | sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p'; }
 # ps_line_qid QID - the filter's log line for the upstream queue id QID
-ps_line_qid() { grep -E "[] :]$1: client=" "$PS_LOG" | tail -n 1; }
+ps_line_qid() { grep -E "[] :]$1: verdict=.*, client=" "$PS_LOG" | tail -n 1; }
 
 # make_messages TAG - one message per test file, and a clean control
 # message; the list of files in $PF_DIR/list (clean one last)
@@ -121,7 +121,7 @@ after_queue_round() {
 		fi
 		line=$(ps_line_qid "$qid")
 		case $line in
-		*", verdict=infected, action=quarantine, "*", status=quarantined ("*)
+		*": verdict=infected, action=quarantine, status=quarantined ("*)
 			ok "$L: $f infected, quarantined" ;;
 		*)
 			fail "$L: $f" "${line:-no filter log line for queue id $qid}" ;;
@@ -191,7 +191,7 @@ check "before-queue: the clean message arrives" sink_wait 1 30
 check "before-queue: queue empty" wait_queue_empty 30
 check "before-queue: $((nfiles + 1)) verdict lines logged" wait_count $((nfiles + 1)) 30 ps_verdicts
 check "before-queue: $nfiles infected, rejected in the filter log" \
-	test "$(grep -c ', verdict=infected, action=reject, .*status=rejected' "$PS_LOG")" -eq "$nfiles"
+	test "$(grep -c ': verdict=infected, action=reject, status=rejected ' "$PS_LOG")" -eq "$nfiles"
 sleep 1
 check "before-queue: only the clean message queued" test "$(queued)" -eq 1
 check "before-queue: nothing at the sink but the clean message, no DSN" sink_has_only_clean bq

@@ -264,7 +264,7 @@ sink_clear
 t=$SECONDS
 direct marker-before@example.net "$PF_DIR/marker.eml" >"$PF_DIR/marker-before.out" 2>&1
 check "c1: marker before the change: accepted" grep -q '^queued as' "$PF_DIR/marker-before.out"
-check "c1: marker before the change: clean" logged "to=<marker-before@example.net>.*verdict=clean" 10
+check "c1: marker before the change: clean" logged "verdict=clean, .*to=<marker-before@example.net>" 10
 reloads0=$(grep -c 'signatures reloaded:' "$PS_LOG")
 ts=$SECONDS
 stream c1 "[127.0.0.1]:$DPORT" stream-c1@example.net 0.25
@@ -289,7 +289,7 @@ stream_checks c1 stream-c1@example.net
 direct marker-after@example.net "$PF_DIR/marker.eml" >"$PF_DIR/marker-after.out" 2>&1
 note "c1: marker after: $(tail -n 1 "$PF_DIR/marker-after.out")"
 check "c1: marker after the change: infected, with the new signature" \
-	logged "to=<marker-after@example.net>.*verdict=infected.*Postsift-T25-Marker" 10
+	logged "verdict=infected, .*Postsift-T25-Marker.*to=<marker-after@example.net>" 10
 check "c1: marker after the change: the client is told (quarantined)" \
 	grep -qiE '^<<< 250 .*quarantine' "$PF_DIR/marker-after.out"
 check "c1: the queue empties" wait_queue_empty 90
@@ -310,7 +310,7 @@ t=$SECONDS
 MARKER2=postsift-t25-second-$RANDOM$RANDOM
 printf 'From: a@example.com\nTo: b@example.net\nSubject: marker 2\n\n%s\n' "$MARKER2" >"$PF_DIR/marker2.eml"
 check "c2: marker 2 before the change: submitted" send_msg "$PF_DIR/marker2.eml" sender@example.com marker2-before@example.net
-check "c2: marker 2 before the change: clean" logged "to=<marker2-before@example.net>.*verdict=clean" 30
+check "c2: marker 2 before the change: clean" logged "verdict=clean, .*to=<marker2-before@example.net>" 30
 wait_queue_empty 20
 reloads0=$(grep -c 'signatures reloaded:' "$PS_LOG")
 loglines0=$(wc -l <"$(pf_log)")
@@ -330,7 +330,7 @@ check "c2: the second signature is loaded" wait_for 15 reloads_ge $((reloads0 + 
 s1done=$(filtered stream-c2@example.net)
 check "c2: marker 2 after the change: submitted" send_msg "$PF_DIR/marker2.eml" sender@example.com marker2-after@example.net
 check "c2: marker 2 after the change: infected, with the second signature" \
-	logged "to=<marker2-after@example.net>.*verdict=infected.*Postsift-T25-Second" 30
+	logged "verdict=infected, .*Postsift-T25-Second.*to=<marker2-after@example.net>" 30
 m2=$(filtered stream-c2@example.net)
 wait_for 90 filtered_ge stream-c2@example.net 330
 h2=$(filtered stream-c2@example.net)

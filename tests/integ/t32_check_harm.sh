@@ -175,7 +175,7 @@ only "scan transport without XFORWARD" scan-xforward
 check "no XFORWARD: submitted" send_msg "$TESTROOT/clean2.eml" sender@example.com rcpt@example.net
 check "no XFORWARD: delivered" sink_wait 1 30
 check "no XFORWARD: the filter does not know the queue id (NOQUEUE)" \
-	wait_for 10 grep -q 'NOQUEUE: client=.*status=sent' "$PS_LOG"
+	wait_for 10 grep -q 'NOQUEUE: verdict=.*, status=sent .*, client=' "$PS_LOG"
 check "no XFORWARD: the reinjection smtpd logs no orig_queue_id, no orig_client" \
 	eval "pf_log_wait 'smtpd\[[0-9]+\]: [0-9A-F]+: client=' 5 && ! grep -q 'orig_queue_id=\|orig_client=' '$(pf_log)'"
 wait_queue_empty 20

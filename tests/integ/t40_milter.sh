@@ -204,9 +204,9 @@ check "clean: one X-Virus-Scanned header, ours" \
 	test "$(grep -c '^X-Virus-Scanned: postsift ' "${m_plain:-/dev/null}")" -eq 1
 check "clean: SMTPUTF8 kept on the envelope" grep -q ' SMTPUTF8' "$U8DIR/mail"
 check "clean: logged with Postfix's queue id and the client" \
-	grep -qE "[] :]${qid_plain:-NONE}: client=[^ ]*\[127\.0\.0\.1\], .*verdict=clean, action=pass" "$PS_LOG"
+	grep -qE "[] :]${qid_plain:-NONE}: verdict=clean, action=pass, .*, client=[^ ]*\[127\.0\.0\.1\], " "$PS_LOG"
 check "clean: the 8bit message logged clean" \
-	grep -qE "[] :]${qid_8bit:-NONE}: client=.*verdict=clean" "$PS_LOG"
+	grep -qE "[] :]${qid_8bit:-NONE}: verdict=clean, .*, client=" "$PS_LOG"
 
 # ---------------------------------------------------------------- refusals
 sink_clear
@@ -232,13 +232,13 @@ for f in "${files[@]}"; do
 	esac
 done
 check "testfiles: $nfiles infected, rejected in the filter log" \
-	test "$(grep -c ', verdict=infected, action=reject, .*status=rejected' "$PS_LOG")" -eq "$nfiles"
+	test "$(grep -c ': verdict=infected, action=reject, status=rejected ' "$PS_LOG")" -eq "$nfiles"
 cp /bin/true "$PF_DIR/true.bin"
 mk_msg_attach "$PF_DIR/elf.eml" "$PF_DIR/true.bin" report.txt text/plain
 send elf "$PF_DIR/elf.eml"
 check "banned: an ELF binary named report.txt refused with 554 5.7.1" \
 	eval "reply_of elf '$PF_DIR/elf.eml' | grep -q '^554 5\.7\.1 '"
-check "banned: logged as banned" grep -q ', verdict=banned, action=reject, ' "$PS_LOG"
+check "banned: logged as banned" grep -q ': verdict=banned, action=reject, ' "$PS_LOG"
 sleep 1
 check "refusals: nothing queued" test "$(queued)" -eq "$q0"
 check "refusals: nothing at the sink" test "$(sink_count)" -eq 0
@@ -259,7 +259,7 @@ check "hold: it is in Postfix's hold queue" \
 # action"), not the milter's reason: the reason is in our log line
 check "hold: Postfix logged the hold (milter-hold)" \
 	grep -qE "${qid:-NONE}: milter-hold: " "$(pf_log)"
-check "hold: the filter logged it held, with the reason" grep -qE "${qid:-NONE}: client=.*verdict=infected, action=quarantine, detail=\".*Eicar.*status=held" "$PS_LOG"
+check "hold: the filter logged it held, with the reason" grep -qE "${qid:-NONE}: verdict=infected, action=quarantine, status=held .*, detail=\".*Eicar.*, client=" "$PS_LOG"
 sleep 1
 check "hold: not delivered while held" test "$(sink_count)" -eq 0
 postsuper -c "$PF_CONF" -H "${qid:-NONE}" >/dev/null 2>&1
