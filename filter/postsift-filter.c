@@ -87,6 +87,8 @@ DESCRIPTION
     an address 300, a recipient 256: longer ones end in "..."), so that
     the line never passes 2000 bytes and the 2048 bytes of a log line
     never cut it.
+    With clamav_database_directory = bundled (the test signatures only)
+    every line also says scanner=test-signatures after the detail.
 
     In scan mode postsift-filter inspects messages given by hand and
     says what it found, delivering nothing (see HAND TEST below).

@@ -28,6 +28,7 @@
 #include "scan/filetype.h"
 #include "scan/inline.h"
 #include "scan/inspect.h"
+#include "scan/logline.h"
 #include "scan/mimewalk.h"
 #include "lib/msg.h"
 #include "lib/mymalloc.h"
@@ -110,6 +111,9 @@ INSPECTOR *inspector_open(VBUF *err)
     in->report = NULL;
     in->report_context = NULL;
     in->part_detail = vbuf_alloc(INSPECT_DETAIL_CAP);
+    /* The last engine opened is the one this process scans with (a
+     * daemon's workers are forked after the load). */
+    logline_set_test_signatures(avscan_test_signatures(av));
     return in;
 }
 

@@ -72,6 +72,14 @@ static void logline_rcpts(VBUF *out, const LOGLINE *ll)
         vbuf_sprintf_append(out, "%s(+%d more)", i ? " " : "", ll->nrcpt - i);
 }
 
+static int logline_test_signatures;     /* see logline_set_test_signatures() */
+
+/* logline_set_test_signatures - see logline.h */
+void    logline_set_test_signatures(int on)
+{
+    logline_test_signatures = on;
+}
+
 /* logline_format - the line into out */
 void logline_format(VBUF *out, const LOGLINE *ll)
 {
@@ -85,6 +93,8 @@ void logline_format(VBUF *out, const LOGLINE *ll)
     vbuf_addch(out, ')');
     if (ll->detail && *ll->detail)
         logline_detail(out, ll->detail);
+    if (logline_test_signatures)
+        vbuf_strcat(out, ", scanner=test-signatures");
     vbuf_strcat(out, ", queued_as=");
     logline_field(out, ll->queued_as && *ll->queued_as ? ll->queued_as : "-", LOGLINE_QUEUE_ID);
     vbuf_sprintf_append(out, ", delay=%.2f, size=%lld", ll->delay, ll->size);

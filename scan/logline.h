@@ -2,6 +2,7 @@
  * logline - the one log line per message, for every mode
  *
  * QUEUEID: verdict=V, action=A, status=STATUS (why)[, detail="..."],
+ * [scanner=test-signatures, ]
  * queued_as=ID, delay=S, size=N, [client=NAME[ADDR], ]from=<s>,
  * to=<r1>,<r2>,<r3>[ (+N more)]
  *
@@ -43,6 +44,11 @@ typedef struct LOGLINE {
 /* logline_format - the line into out (reset first); at most LOGLINE_MAX
  * bytes */
 void logline_format(VBUF *out, const LOGLINE *ll);
+
+/* logline_set_test_signatures - from now on every line of this process
+ * says "scanner=test-signatures" (only the bundled test signatures are
+ * loaded: clamav_database_directory = bundled), or no longer does */
+void logline_set_test_signatures(int on);
 
 /* logline_log - format and msg_info() it */
 void logline_log(const LOGLINE *ll);
