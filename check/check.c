@@ -153,7 +153,7 @@ int     check_usage(const char *what, const char *arg, const char *more)
     if (what)
         fprintf(stderr, "%s: %s%s%s\n", CK_PROG, what, arg, more);
     fprintf(stderr, "usage: %s check [-v] [-c config_dir] [-p postsift.conf] "
-            "[--snapshot dir]\n", CK_PROG);
+            "[--snapshot dir] [--clamd-conf file]\n", CK_PROG);
     return CK_EXIT_USAGE;
 }
 

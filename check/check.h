@@ -15,6 +15,8 @@
  *               policy probes
  *   milter.c    the rules about postsift as a milter (smtpd_milters)
  *   policy.c    the rules about postsift-policy (check_policy_service)
+ *   clamd.c     the rules about the clamd servers of the scanner setting
+ *               (their clamd.conf), and the size limits of every design
  *   discover.c  the filters, transports and reinjection smtpds
  *   rules.c     the rule table, the output lines and the man page text
  *   check.c     one run: options, reading, discovery, rules, exit status
@@ -50,6 +52,7 @@ typedef struct CK_OPTS {
     const char *config_dir;     /* -c, NULL: postconf's config_directory */
     const char *conf;           /* -p, NULL: the default */
     const char *snapshot;       /* --snapshot DIR, NULL: the live instance */
+    const char *clamd_conf;     /* --clamd-conf FILE, NULL: search (clamd.c) */
 } CK_OPTS;
 
 /* A growable array of pointers, its storage in the run's pool. */
@@ -90,6 +93,10 @@ typedef struct CK_SETTINGS {
     const char *policy_command_timeout;
     const char *policy_store_timeout;
     const char *policy_idle_timeout;
+    const char *scanner;
+    const char *message_size_limit;     /* bytes, "0": none */
+    const char *oversize_action;
+    const char *error_action;
     const char *error;          /* why lib/config refused it, or NULL */
 } CK_SETTINGS;
 
@@ -178,6 +185,7 @@ typedef struct CK {
     CK_LIST     settings;       /* CK_SETTINGS, one per key */
     CK_LIST     sendmail;       /* filters that reinject with sendmail */
     CK_LIST     table_cache;    /* pairs: table, CK_LIST * of FILTER results */
+    CK_LIST     clamd_confs;    /* the clamd.conf files read (clamd.c) */
     /* output */
     CK_LIST     seen;           /* "id|where" of the findings made */
     int         nfind;
@@ -276,10 +284,20 @@ void    ck_milter_content_timeout(CK *ck, const CK_RULE *rule);
 void    ck_milter_and_content_filter(CK *ck, const CK_RULE *rule);
 void    ck_milter_not_answering(CK *ck, const CK_RULE *rule);
 void    ck_milter_workers(CK *ck, const CK_RULE *rule);
+void    ck_milter_services(CK *ck, CK_LIST *svcs, CK_SETTINGS **setp);
 
 /* policy.c: the policy service rules (in the table of rules.c) */
 void    ck_policy_missing(CK *ck, const CK_RULE *rule);
 void    ck_policy_timeout(CK *ck, const CK_RULE *rule);
 void    ck_policy_after_permit(CK *ck, const CK_RULE *rule);
+
+/* clamd.c: the clamd and size rules (in the table of rules.c) */
+void    ck_clamd_stream_max_length(CK *ck, const CK_RULE *rule);
+void    ck_clamd_alert_encrypted(CK *ck, const CK_RULE *rule);
+void    ck_clamd_alert_exceeds_max(CK *ck, const CK_RULE *rule);
+void    ck_clamd_max_size(CK *ck, const CK_RULE *rule);
+void    ck_size_limits(CK *ck, const CK_RULE *rule);
+long long ck_clamd_size(const char *value);
+int     ck_clamd_bool(const char *value);
 
 #endif

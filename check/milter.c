@@ -386,3 +386,22 @@ void    ck_milter_workers(CK *ck, const CK_RULE *rule)
                ck_fmt(ck, "%s milter_workers", set->conf),
                CK_VARS("SESSIONS", ck_show(ck, sum), "SERVICES", ck_join(ck, &names, ", ")));
 }
+
+/* ck_milter_services - the smtpd services that use postsift's milter (for
+   clamd.c's size-limits), once each; its settings in *setp (NULL when no
+   milter list is set) */
+void    ck_milter_services(CK *ck, CK_LIST *svcs, CK_SETTINGS **setp)
+{
+    CK_LIST uses = {0};
+    size_t  i, j;
+
+    mt_find(ck, &uses, setp);
+    for (i = 0; i < uses.n; i++) {
+        const MT_USE *u = uses.v[i];
+
+        for (j = 0; u->svc && j < svcs->n && svcs->v[j] != u->svc; j++)
+             /* void */ ;
+        if (u->svc && j == svcs->n)
+            ck_list_add(ck, svcs, u->svc);
+    }
+}

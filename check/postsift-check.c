@@ -4,6 +4,7 @@
  *
  * Run by "postsift-postfix check" (exec), or directly:
  *     postsift-check [-v] [-c config_dir] [-p postsift.conf] [--snapshot dir]
+ *         [--clamd-conf clamd.conf]
  *     postsift-check --man
  * Its man page is the CHECK section of postsift-postfix(8); the list of
  * findings there is "postsift-check --man", made from the rule table in
@@ -25,6 +26,7 @@ int     main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"snapshot", required_argument, NULL, 'S'},
+        {"clamd-conf", required_argument, NULL, 'C'},
         {"man", no_argument, NULL, 'M'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -51,6 +53,9 @@ int     main(int argc, char **argv)
             break;
         case 'S':
             opts.snapshot = optarg;
+            break;
+        case 'C':
+            opts.clamd_conf = optarg;
             break;
         case 'M':
             man = 1;

@@ -1212,6 +1212,65 @@ const CK_RULE ck_rules[] = {
      "mynetworks",
      "move check_policy_service <ADDR> before <PERMIT> (postsift-postfix install policy "
      "puts it right after reject_unauth_destination, or before the first permit)"},
+    {"clamd-stream-max-length", ck_clamd_stream_max_length,
+     "postsift.conf's scanner names clamd (clamd:unix:/path, clamd:inet:host:port), and the "
+     "StreamMaxLength of that clamd's clamd.conf (ClamAV's default 100M when absent) is below "
+     "postsift's message_size_limit. postsift sends each part with INSTREAM; clamd stops "
+     "reading past StreamMaxLength and answers INSTREAM size limit exceeded. Which clamd.conf: "
+     "--clamd-conf, the snapshot's clamd.conf, or the one of /etc/clamav/clamd.conf, "
+     "/etc/clamd.conf, /etc/clamd.d/*.conf and /usr/local/etc whose LocalSocket or TCPSocket "
+     "is the server's (/var/run and /run taken as one); a server without one is not checked.",
+     "clamd's StreamMaxLength (<VALUE>) must not be below postsift's message_size_limit "
+     "(<LIMIT>)",
+     "a part larger than StreamMaxLength is a scan error (INSTREAM size limit exceeded): "
+     "postsift applies error_action (<ACTION>); with defer, after the queue the message is "
+     "retried until maximal_queue_lifetime bounces it, before the queue every try of the "
+     "client gets 4xx",
+     "set StreamMaxLength <SIZE> (or more) in <CONF> and restart clamd, or lower "
+     "message_size_limit in postsift.conf"},
+    {"clamd-alert-encrypted", ck_clamd_alert_encrypted,
+     "postsift's clamd (see clamd-stream-max-length for which clamd.conf) has "
+     "AlertEncryptedArchive or AlertEncryptedDoc off (AlertEncrypted yes turns on both; "
+     "ClamAV's default for all three is no).",
+     "clamd must report what it cannot decrypt (<VALUE>)",
+     "an encrypted archive or PDF comes back clean and is delivered as clean although nothing "
+     "in it was scanned; postsift marks as unchecked only the archives that it opens itself",
+     "set AlertEncrypted yes in <CONF> and restart clamd (such parts then come back as "
+     "Heuristics.Encrypted and get virus_action)"},
+    {"clamd-alert-exceeds-max", ck_clamd_alert_exceeds_max,
+     "postsift's clamd has AlertExceedsMax off (ClamAV's default): what is over MaxFileSize, "
+     "MaxScanSize or MaxRecursion is scanned in part or not at all, and the answer is OK.",
+     "clamd must report what it did not scan whole (<VALUE>)",
+     "a part (or an archive member) over clamd's limits comes back clean and is delivered as "
+     "clean: a large or deeply nested attachment carries a virus through unseen",
+     "set AlertExceedsMax yes in <CONF> and restart clamd (such parts then come back as "
+     "Heuristics.Limits.Exceeded and get virus_action), and keep MaxFileSize and MaxScanSize "
+     "at least message_size_limit"},
+    {"clamd-max-size", ck_clamd_max_size,
+     "postsift's clamd has MaxFileSize (default 100M) or MaxScanSize (default 400M) below "
+     "postsift's message_size_limit: a part that postsift scans can be larger than what "
+     "clamd scans.",
+     "clamd's limits must not be below postsift's message_size_limit (<LIMIT>)",
+     "with AlertExceedsMax off a larger part comes back clean, scanned in part or not at "
+     "all; with it on, a clean attachment larger than the limit is found as "
+     "Heuristics.Limits.Exceeded and gets virus_action",
+     "set MaxFileSize and MaxScanSize to <SIZE> or more in <CONF> and restart clamd, or "
+     "lower message_size_limit in postsift.conf"},
+    {"size-limits", ck_size_limits,
+     "Postfix's message_size_limit (default 10240000) as a service that feeds postsift sees "
+     "it (the smtpd or pickup of a content_filter, the smtpd of smtpd_proxy_filter or of "
+     "postsift's milter; its -o, else main.cf's) is above postsift's message_size_limit; or "
+     "the reinjection smtpd's is below the largest message that postsift passes on to it "
+     "(what its ways in accept; at most postsift's limit when Postfix delivers to postsift by "
+     "SMTP, or when oversize_action is not pass or tag).",
+     "Postfix's message_size_limit (<POSTFIX>) and postsift's (<POSTSIFT>) must agree",
+     "mail that Postfix accepts above postsift's limit is not scanned: it gets oversize_action "
+     "(pipe, before-queue and milter designs), or Postfix's smtp client bounces it because "
+     "postsift announces SIZE (after-queue SMTP designs); mail that comes back above the "
+     "reinjection smtpd's limit is refused there (552 5.3.4) after it was accepted and "
+     "scanned, and bounces",
+     "give message_size_limit the same value (<SIZE>) in postsift.conf, in main.cf and in the "
+     "-o message_size_limit of the services that feed postsift or take its mail back"},
     {"filter-config", rl_filter_config,
      "The filter's configuration (postsift.conf with the -o arguments of the service's "
      "argv) does not load as postsift-filter loads it. The other rules then use what the "

@@ -25,7 +25,7 @@ static const char *const set_names[] = {
     "reinject_target", "smtpd_listen", "smtpd_workers", "pipe_deadline",
     "smtpd_data_done_timeout", "milter_listen", "milter_workers", "policy_listen",
     "policy_timeout", "policy_command_timeout", "policy_store_timeout", "policy_idle_timeout",
-    NULL,
+    "scanner", "message_size_limit", "oversize_action", "error_action", NULL,
 };
 
 /* set_slot - the field of name */
@@ -53,6 +53,14 @@ static const char **set_slot(CK_SETTINGS *set, const char *name)
         return &set->policy_store_timeout;
     if (strcmp(name, "policy_idle_timeout") == 0)
         return &set->policy_idle_timeout;
+    if (strcmp(name, "scanner") == 0)
+        return &set->scanner;
+    if (strcmp(name, "message_size_limit") == 0)
+        return &set->message_size_limit;
+    if (strcmp(name, "oversize_action") == 0)
+        return &set->oversize_action;
+    if (strcmp(name, "error_action") == 0)
+        return &set->error_action;
     return &set->smtpd_data_done_timeout;
 }
 
@@ -71,6 +79,10 @@ static void set_from_vars(CK *ck, CK_SETTINGS *set)
     set->policy_command_timeout = ck_fmt(ck, "%lds", var_policy_command_timeout);
     set->policy_store_timeout = ck_fmt(ck, "%lds", var_policy_store_timeout);
     set->policy_idle_timeout = ck_fmt(ck, "%lds", var_policy_idle_timeout);
+    set->scanner = ck_str(ck, var_scanner);
+    set->message_size_limit = ck_fmt(ck, "%ld", var_message_size_limit);
+    set->oversize_action = ck_str(ck, var_oversize_action);
+    set->error_action = ck_str(ck, var_error_action);
 }
 
 /* set_text_line - one logical line of a refused file: a setting we need */

@@ -189,7 +189,8 @@ static void test_every_rule(void)
     static const char *const clean[] = {
         "clean-simple", "clean-advanced", "clean-spawn", "clean-before-queue",
         "clean-before-queue-spawn", "clean-only-simple", "clean-only-advanced", "clean-milter",
-        "clean-milter-local", "clean-milter-unix", "clean-policy", "clean-policy-daemon", NULL,
+        "clean-milter-local", "clean-milter-unix", "clean-policy", "clean-policy-daemon",
+        "clean-clamd", "clean-clamd-inet", NULL,
     };
     const CK_RULE *r;
     IDS     want;
@@ -205,7 +206,7 @@ static void test_every_rule(void)
         UT_CHECK(r->check && r->about && r->explain && r->harm && r->fix, "%s: texts", r->id);
         UT_CHECK(ck_rule(r->id) == r, "%s: id used twice", r->id);
     }
-    UT_EQ_INT(n, 33, "rules in the table");
+    UT_EQ_INT(n, 38, "rules in the table");
     for (i = 0; clean[i]; i++) {
         memset(&want, 0, sizeof(want));
         snprintf(dir, sizeof(dir), "%s/%s", top_snap, clean[i]);
@@ -285,6 +286,17 @@ static void test_helpers(void)
     UT_CHECK(!ck_has_opt("no_milters_x", "no_milters"), "whole words");
     UT_CHECK(ck_is_loopback("127.0.0.2") && ck_is_loopback("::1") && !ck_is_loopback("10.0.0.1"),
              "loopback");
+    UT_EQ_INT(ck_clamd_size("25M"), 26214400, "clamd 25M");
+    UT_EQ_INT(ck_clamd_size("25m"), 26214400, "clamd 25m");
+    UT_EQ_INT(ck_clamd_size("512K"), 524288, "clamd 512K");
+    UT_EQ_INT(ck_clamd_size("1000"), 1000, "clamd bytes");
+    UT_EQ_INT(ck_clamd_size("0"), 0, "clamd 0: no limit");
+    UT_EQ_INT(ck_clamd_size("25G"), -1, "clamd has no G");
+    UT_EQ_INT(ck_clamd_size("25MB"), -1, "clamd 25MB");
+    UT_EQ_INT(ck_clamd_size(""), -1, "clamd empty size");
+    UT_EQ_INT(ck_clamd_bool("yes") + ck_clamd_bool("TRUE") + ck_clamd_bool("1"), 3, "clamd on");
+    UT_EQ_INT(ck_clamd_bool("no") + ck_clamd_bool("False") + ck_clamd_bool("0"), 0, "clamd off");
+    UT_EQ_INT(ck_clamd_bool("on"), -1, "clamd: not a BOOL");
 }
 
 int     main(void)
