@@ -7,6 +7,7 @@ SYNOPSIS
         [-X attr=value]... [-O orcpt]... -f sender -- recipient...
     postsift-reinject [-v] [-c config] [-o name=value]... --release id
     postsift-reinject [-v] [-c config] [-o name=value]... --list
+    postsift-reinject --version
 DESCRIPTION
     postsift-reinject reads a message on standard input and hands it back to
     Postfix with the given envelope, the way postsift-filter does after a
@@ -277,6 +278,7 @@ int main(int argc, char **argv)
     int ch, norcpt = 0, do_list = 0;
 
     prog_hygiene();
+    prog_version(argc, argv, "postsift-reinject");
     msg_init(argv[0], MSG_SYSLOG | (isatty(2) ? MSG_STDERR : 0));
     msg_set_fatal_status(EXIT_TEMPFAIL);
     prog_opts_init(&po);
