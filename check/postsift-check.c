@@ -36,6 +36,7 @@ int     main(int argc, char **argv)
     int     c, man = 0;
 
     prog_hygiene();
+    prog_version(argc, argv, "postsift-check");
     msg_init("postsift-check", MSG_STDERR);
     msg_set_fatal_status(CK_EXIT_USAGE);
     memset(&opts, 0, sizeof(opts));

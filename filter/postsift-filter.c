@@ -9,6 +9,7 @@ SYNOPSIS
     postsift-filter -m milter [-F] [-v] [-c config] [-o name=value]...
     postsift-filter -m scan [--json] [-v] [-c config] [-o name=value]... [FILE|-]...
     postsift-filter [-c config] [-o name=value]... -n [-a]
+    postsift-filter --version
 DESCRIPTION
     postsift-filter is the content filter of the postsift toolkit. In pipe
     mode it is run by Postfix's pipe(8) delivery agent as the FILTER_README
@@ -513,6 +514,7 @@ int     main(int argc, char **argv)
     memset(&fo, 0, sizeof(fo));
     fo.pa.start = clock_now();
     prog_hygiene();
+    prog_version(argc, argv, "postsift-filter");
     /* Under spawn(8) stderr is the socket: never log there unless it is
      * a terminal (a person trying the program by hand). */
     msg_init(argv[0], MSG_SYSLOG | (isatty(STDERR_FILENO) ? MSG_STDERR : 0));

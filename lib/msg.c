@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/msg.h"
+#include "lib/mymalloc.h"
 #include "lib/params.h"
 #include "lib/printable.h"
 #include "lib/safefile.h"
@@ -28,6 +30,8 @@ static int msg_flags = MSG_SYSLOG;
 static int msg_fatal_status = 75;
 static int msg_logfd = -1;
 static int msg_logfile_created;         /* this process made log_file */
+static char *msg_logpath;               /* log_file, for msg_reopen() */
+static volatile sig_atomic_t msg_reopen_pending;
 static int msg_syslog_open;
 static int msg_in_cleanup;
 static void (*msg_cleanup_fn)(void);
@@ -108,6 +112,11 @@ void msg_set_logfile(const char *path)
         msg_logfd = -1;
     }
     msg_logfile_created = 0;
+    msg_reopen_pending = 0;
+    if (path != msg_logpath) {
+        myfree(msg_logpath);
+        msg_logpath = (path && *path) ? mystrdup(path) : NULL;
+    }
     if (path && *path) {
         err = vbuf_alloc(1024);
         if ((fd = safefile_open(path, O_WRONLY | O_APPEND, 0640, msg_logfile_owner(),
@@ -129,6 +138,21 @@ void msg_logfile_give(uid_t uid, gid_t gid)
         return;
     if (fchown(msg_logfd, uid, gid) < 0)
         msg_warn("cannot give log_file to uid %ld: %s", (long)uid, strerror(errno));
+}
+
+/* msg_reopen_request - reopen log_file before the next line (signal safe) */
+void msg_reopen_request(void)
+{
+    msg_reopen_pending = 1;
+}
+
+/* msg_reopen - log_file again by name: after logrotate renamed it, lines
+ * go to the new file, not the rotated one */
+void msg_reopen(void)
+{
+    msg_reopen_pending = 0;
+    if (msg_logpath != NULL)
+        msg_set_logfile(msg_logpath);
 }
 
 /* msg_program - the short program name */
@@ -168,6 +192,8 @@ void msg_vlog(int level, const char *fmt, va_list ap)
     int len;
     size_t i;
 
+    if (msg_reopen_pending)
+        msg_reopen();
     len = vsnprintf(text, sizeof(text), fmt, ap);
     if (len < 0)
         snprintf(text, sizeof(text), "(unformattable message)");

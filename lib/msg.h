@@ -38,6 +38,12 @@ void msg_set_logfile(const char *path);
  * handed to uid/gid, so that the process can reopen it after dropping
  * privileges (a daemon's reload); an existing file is never given away */
 void msg_logfile_give(uid_t uid, gid_t gid);
+/* msg_reopen_request - safe in a signal handler: the next line is
+ * written to a log_file opened again by name (logrotate renamed the old
+ * one); nothing else changes (no settings, no signatures). */
+void msg_reopen_request(void);
+/* msg_reopen - open log_file again by name now (when one is in use) */
+void msg_reopen(void);
 void msg_set_syslog_name(const char *name);
 /* msg_set_hostname - the host name in log_file lines (default: gethostname) */
 void msg_set_hostname(const char *name);

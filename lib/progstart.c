@@ -3,6 +3,9 @@
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +14,7 @@
 #include "lib/mymalloc.h"
 #include "lib/params.h"
 #include "lib/progstart.h"
+#include "lib/version.h"
 
 /* prog_hygiene - a sane process before anything else happens */
 void prog_hygiene(void)
@@ -24,6 +28,16 @@ void prog_hygiene(void)
     if (fd > 2)
         (void)close(fd);
     signal(SIGPIPE, SIG_IGN);
+}
+
+/* prog_version - --version as the first argument: say who we are, exit */
+void prog_version(int argc, char **argv, const char *program)
+{
+    if (argc < 2 || strcmp(argv[1], "--version") != 0)
+        return;
+    if (printf("%s %s\n", program, version_string()) < 0 || fflush(stdout) != 0)
+        exit(1);
+    exit(0);
 }
 
 /* prog_opts_init - nothing given yet */

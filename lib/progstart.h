@@ -1,9 +1,10 @@
 /*
  * progstart - what every postsift program does first
  *
- * Process hygiene (umask 077, descriptors 0-2 open, SIGPIPE ignored) and
- * the common configuration options: -c FILE, repeatable -o name=value, and
- * -n (print the settings that differ from the defaults).
+ * Process hygiene (umask 077, descriptors 0-2 open, SIGPIPE ignored),
+ * --version, and the common configuration options: -c FILE, repeatable
+ * -o name=value, and -n (print the settings that differ from the
+ * defaults).
  */
 #ifndef POSTSIFT_PROGSTART_H
 #define POSTSIFT_PROGSTART_H
@@ -19,6 +20,12 @@ typedef struct PROG_OPTS {
 
 /* prog_hygiene - umask, open fds 0-2 on /dev/null, SIGPIPE ignored */
 void prog_hygiene(void);
+
+/* prog_version - when the first argument is --version: print "PROGRAM
+ * VERSION" on stdout and exit 0; otherwise return. Only the first
+ * argument counts, so that an address "--version" among a filter's
+ * recipients (after "--") is never taken for the option. */
+void prog_version(int argc, char **argv, const char *program);
 
 void prog_opts_init(PROG_OPTS *po);
 void prog_opts_free(PROG_OPTS *po);

@@ -8,6 +8,7 @@ SYNOPSIS
     postsift-policy -m mint [-c config] [-o name=value]... address days
     postsift-policy -m check [-c config] [-o name=value]...
     postsift-policy [-c config] [-o name=value]... -n [-a]
+    postsift-policy --version
 DESCRIPTION
     postsift-policy answers Postfix's policy delegation requests
     (SMTPD_POLICY_README, check_policy_service): Postfix sends the
@@ -392,6 +393,7 @@ int     main(int argc, char **argv)
 
     memset(&o, 0, sizeof(o));
     prog_hygiene();
+    prog_version(argc, argv, "postsift-policy");
     /* Under spawn(8) stderr is the socket: log there only on a terminal. */
     msg_init(argv[0], MSG_SYSLOG | (isatty(STDERR_FILENO) ? MSG_STDERR : 0));
     msg_set_fatal_status(EXIT_TEMPFAIL);

@@ -11,6 +11,7 @@ SYNOPSIS
         [--force] [--to address]...
     postsift-reinject [-v] [-c config] [-o name=value]... --delete id...
     postsift-reinject [-v] [-c config] [-o name=value]... --expire days
+    postsift-reinject --version
 DESCRIPTION
     postsift-reinject reads a message on standard input and hands it back to
     Postfix with the given envelope, the way postsift-filter does after a
@@ -563,6 +564,7 @@ int main(int argc, char **argv)
     VBUF   *err;
 
     prog_hygiene();
+    prog_version(argc, argv, "postsift-reinject");
     msg_init(argv[0], MSG_SYSLOG | (isatty(2) ? MSG_STDERR : 0));
     msg_set_fatal_status(EXIT_TEMPFAIL);
     prog_opts_init(&po);

@@ -3,6 +3,12 @@
  *
  * Signals reach the master only inside ppoll() (blocked elsewhere), so
  * every handler just sets a flag and the loop does the work.
+ *
+ * The service manager hears from the master through sd_notify(3) (a
+ * no-op unless NOTIFY_SOCKET is set, as in a Type=notify unit): READY=1
+ * only once the engine is loaded and the first workers are forked,
+ * RELOADING=1 and READY=1 around a reload, STOPPING=1 at the drain, and
+ * a STATUS= line with each.
  */
 #include <errno.h>
 #include <poll.h>
@@ -11,6 +17,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,7 +69,7 @@ static int crashes;
 static double last_crash;
 static double fork_after;               /* crash backoff: no fork before */
 
-static volatile sig_atomic_t got_term, got_hup, got_chld;
+static volatile sig_atomic_t got_term, got_hup, got_chld, got_usr2;
 
 /* settings_copy - dst becomes a copy of src that owns its strings */
 static void settings_copy(SETTINGS *dst, const SERVER_SETTINGS *src)
@@ -98,6 +105,16 @@ static void settings_free(SETTINGS *s)
 static int same_string(const char *a, const char *b)
 {
     return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
+}
+
+/* master_notify - tell the service manager (nothing without NOTIFY_SOCKET) */
+static void master_notify(const char *state, const char *status)
+{
+    int     rc;
+
+    rc = sd_notifyf(0, "%s\nSTATUS=%s", state, status);
+    if (rc < 0)
+        msg_warn("cannot notify the service manager (%s): %s", state, strerror(-rc));
 }
 
 /* master_wait - ppoll() for at most secs with the signals open */
@@ -274,6 +291,14 @@ static void master_hup(int sig)
     got_hup = 1;
 }
 
+/* master_usr2 - SIGUSR2: reopen log_file (logrotate), nothing else */
+static void master_usr2(int sig)
+{
+    (void)sig;
+    got_usr2 = 1;
+    msg_reopen_request();
+}
+
 /* master_chld - SIGCHLD */
 static void master_chld(int sig)
 {
@@ -284,7 +309,7 @@ static void master_chld(int sig)
 /* master_signals - handlers, and every signal blocked outside ppoll() */
 static void master_signals(void)
 {
-    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1};
+    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1, SIGUSR2};
     struct sigaction sa;
     size_t  i;
 
@@ -302,6 +327,8 @@ static void master_signals(void)
     sigaction(SIGINT, &sa, NULL);
     sa.sa_handler = master_hup;
     sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = master_usr2;
+    sigaction(SIGUSR2, &sa, NULL);
     sa.sa_handler = master_chld;
     sa.sa_flags = SA_NOCLDSTOP;
     sigaction(SIGCHLD, &sa, NULL);
@@ -359,7 +386,9 @@ static void master_reload(const char *why)
 
     msg_info("reload (%s): loading %s%s", why, ops->configure ? "settings and " : "",
              ops->data_name);
+    master_notify("RELOADING=1", "reloading");
     if (master_configure(&next, err) < 0) {
+        master_notify("READY=1", "serving; the last reload failed (bad settings)");
         vbuf_free(err);
         return;
     }
@@ -369,6 +398,7 @@ static void master_reload(const char *why)
         if (ops->configure && ops->reload_end)
             ops->reload_end(ctx, SERVER_RELOAD_BAD_LOAD);
         settings_free(&next);
+        master_notify("READY=1", "serving; the last reload failed (old engine kept)");
         vbuf_free(err);
         return;
     }
@@ -386,6 +416,7 @@ static void master_reload(const char *why)
     /* The new generation; workers_fill() retires the old one only when
      * the new one is complete. */
     workers_fill(1);
+    master_notify("READY=1", "serving; reloaded");
     vbuf_free(err);
 }
 
@@ -397,6 +428,7 @@ static void master_drain(void)
 
     msg_info("stopping: draining %d worker(s), at most %lds", nworkers,
              cfg.set.drain_timeout);
+    master_notify("STOPPING=1", "stopping: draining the workers");
     workers_signal(SIGTERM);
     got_term = 0;
     while (nworkers > 0) {
@@ -444,6 +476,19 @@ static double master_next_check(void)
     return clock_seconds() + (double)cfg.set.check_interval;
 }
 
+/* master_reopen - SIGUSR2: log_file again by name, here and in every
+ * worker (which reopens before its next line); no reload */
+static void master_reopen(void)
+{
+    int     i;
+
+    got_usr2 = 0;
+    msg_reopen();
+    msg_info("log file reopened (SIGUSR2)");
+    for (i = 0; i < nworkers; i++)
+        (void)kill(workers[i].pid, SIGUSR2);
+}
+
 /* master_loop - keep the workers going; reload when asked or needed */
 static void master_loop(void)
 {
@@ -466,10 +511,12 @@ static void master_loop(void)
             }
             next_check = master_next_check();
         }
+        if (got_usr2)
+            master_reopen();
         workers_hurry();
         workers_fill(0);
 
-        if (got_term || got_hup || got_chld)
+        if (got_term || got_hup || got_chld || got_usr2)
             continue;
         master_wait(master_wake(next_check) - clock_seconds() + 0.001);
     }
@@ -560,6 +607,7 @@ int     server_main(const SERVER_OPS *server_ops, void *server_ctx,
     master_start();
 
     workers_fill(1);
+    master_notify("READY=1", "serving");
     master_loop();
     master_drain();
 

@@ -20,6 +20,13 @@
  * retire_timeout: SIGTERM). Any failure keeps the old engine and, through
  * reload_end(), the old settings.
  *
+ * SIGUSR2 (logrotate's postrotate): log_file is opened again by name in
+ * the master and every worker; nothing is reloaded.
+ *
+ * With NOTIFY_SOCKET set (systemd Type=notify, with -F), the master
+ * sends READY=1 once the engine is loaded and the workers are forked,
+ * RELOADING=1/READY=1 around a reload and STOPPING=1 at the drain.
+ *
  * SIGTERM/SIGINT: drain. The workers get SIGTERM (stop accepting; the
  * front end's shutdown flag is set so the session ends soon), the master
  * waits up to drain_timeout, kills what is left, removes the pid file and

@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -41,6 +42,14 @@ static void worker_retire(int sig)
     worker_stop = 1;
 }
 
+/* worker_reopen - SIGUSR2 (from the master, after logrotate): the next
+ * log line goes to log_file opened again by name, even mid-session */
+static void worker_reopen(int sig)
+{
+    (void)sig;
+    msg_reopen_request();
+}
+
 /* worker_setup - nothing of the master's; our own signal handlers */
 static void worker_setup(void)
 {
@@ -54,6 +63,8 @@ static void worker_setup(void)
     (void)prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != env->master_pid)
         _exit(0);
+    /* Only the master talks to the service manager (NotifyAccess=main). */
+    (void)unsetenv("NOTIFY_SOCKET");
 
     memset(&sa, 0, sizeof(sa));
     sigemptyset(&sa.sa_mask);
@@ -62,11 +73,13 @@ static void worker_setup(void)
     sigaction(SIGINT, &sa, NULL);
     sa.sa_handler = worker_retire;
     sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_handler = worker_reopen;
+    sigaction(SIGUSR2, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGHUP, &sa, NULL);
     sa.sa_handler = SIG_DFL;
     sigaction(SIGCHLD, &sa, NULL);
-    /* still blocked from the master: SIGTERM, SIGINT, SIGUSR1 */
+    /* still blocked from the master: SIGTERM, SIGINT, SIGUSR1, SIGUSR2 */
 }
 
 /* worker_serve - one session on an accepted socket, signals open */

@@ -6,7 +6,8 @@
  * takes turns among the sockets, and hands each connection to the front
  * end's serve(). SIGTERM/SIGINT: stop accepting and set the front end's
  * shutdown flag (drain); SIGUSR1: stop accepting, the session in
- * progress ends normally (retired after a reload). After max_sessions
+ * progress ends normally (retired after a reload); SIGUSR2: log_file
+ * is opened again before the next line (logrotate). After max_sessions
  * it exits 0.
  */
 #ifndef POSTSIFT_WORKER_H

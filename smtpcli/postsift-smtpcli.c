@@ -6,6 +6,7 @@ SYNOPSIS
     postsift-smtpcli [-v] [-L] [-a] [-U] [-t timeout] [-H helo] [-f sender]
         [-r rcpt [-N notify] [-O orcpt]]... [-R FULL|HDRS] [-E envid]
         [-B 7BIT|8BITMIME] [-X attr=value]... [-n count] -s target FILE|-
+    postsift-smtpcli --version
 DESCRIPTION
     postsift-smtpcli sends one message, read from FILE or from standard
     input (-), to an SMTP or LMTP server with the given envelope, using the
@@ -407,6 +408,7 @@ int main(int argc, char **argv)
     int     nsent = 0, status, fd = -1, rc;
 
     prog_hygiene();
+    prog_version(argc, argv, "postsift-smtpcli");
     msg_init(argv[0], MSG_STDERR);
     args.env.sender = "";
     why = vbuf_alloc(0);

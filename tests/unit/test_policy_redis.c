@@ -78,7 +78,8 @@ static int server_start(void)
 
     snprintf(portbuf, sizeof(portbuf), "%d", port);
     if ((server = fork()) == 0) {
-        freopen("/dev/null", "w", stdout);
+        if (freopen("/dev/null", "w", stdout) == NULL)
+            _exit(127);
         execlp("redis-server", "redis-server", "--port", portbuf, "--bind", "127.0.0.1",
                "--save", "", "--appendonly", "no", "--dir", dir, (char *)0);
         _exit(127);
