@@ -222,7 +222,15 @@ DAEMON
         connection is refused meanwhile. A bad configuration or a failed
         load keeps the old ones. A change of the signature directory,
         checked every signature_check_interval, does the same.
-    smtpd_listen, daemon_user and smtpd_pid_file need a restart.
+    SIGUSR2
+        Open log_file again by name (logrotate's postrotate, after it
+        renamed the file): the master at once, logging "log file reopened
+        (SIGUSR2)", each worker before its next line. Nothing is reloaded.
+    smtpd_listen, daemon_user and smtpd_pid_file need a restart. Under
+    systemd (Type=notify, -F) the master tells the service manager READY=1
+    once the signatures are loaded and the workers are forked, RELOADING=1
+    and READY=1 around a reload, and STOPPING=1 when it drains; without
+    NOTIFY_SOCKET nothing is sent. The milter daemon does the same.
 
     Socket activation: when a service manager passes listening sockets
     (LISTEN_PID names this process, LISTEN_FDS counts the sockets from

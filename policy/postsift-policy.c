@@ -217,6 +217,10 @@ DAEMON
         Reload the settings and the rules beside the old ones; a bad file
         keeps the old ones. A change of the rules file, a table or the
         secret, checked every 60 seconds, does the same.
+    SIGUSR2
+        Open log_file again by name (logrotate); nothing is reloaded.
+    Under systemd (Type=notify, -F) the master sends READY=1 once the rules
+    are loaded and the workers are forked.
 EXIT STATUS
     0
         Done (spawn: the connection ended; check: the rules load; mint:
