@@ -15,7 +15,7 @@
 
 . "$(dirname "$0")/lib.sh"
 need_root
-plan 40
+plan 41
 need_prog postfix postconf postqueue smtp-sink swaks runuser nc
 getent passwd "$FILTER_USER" >/dev/null || die "no user $FILTER_USER (run scripts/install-deps)"
 FILTER=$BUILD_DIR/bin/postsift-filter
@@ -63,7 +63,7 @@ check "empty dir: maillog names the directory" eval "printf '%s\n' \"\$line\" | 
 check "empty dir: maillog names the fix" eval "printf '%s\n' \"\$line\" | grep -qF 'run freshclam'"
 check "empty dir: still in the queue" eval "pf_postqueue | grep -qF fc-a@example.net"
 check "empty dir: postsift logs verdict=error, status=deferred" \
-	grep -qE "from=<sender@example.com>, to=<fc-a@example.net>, .*verdict=error, action=defer, detail=\".*$EMPTY" "$PS_LOG"
+	grep -qE "verdict=error, action=defer, status=deferred .*detail=\".*$EMPTY.*from=<sender@example.com>, to=<fc-a@example.net>" "$PS_LOG"
 
 # --- no setting and no system database ------------------------------------
 if system_db; then
@@ -142,7 +142,9 @@ mk_eicar "$PF_DIR/eicar.com"
 mk_msg_attach "$PF_DIR/eicar.eml" "$PF_DIR/eicar.com" eicar.com
 check "bundled EICAR: submitted" send_msg "$PF_DIR/eicar.eml" sender@example.com fc-e@example.net
 check "bundled EICAR: caught" \
-	wait_for 30 grep -qE 'to=<fc-e@example.net>, .*verdict=infected, action=quarantine, detail="Eicar-Test-Signature' "$PS_LOG"
+	wait_for 30 grep -qE 'verdict=infected, action=quarantine, .*detail="Eicar-Test-Signature.*to=<fc-e@example.net>' "$PS_LOG"
+check "bundled: the message's log line says scanner=test-signatures" \
+	grep -qE 'verdict=infected, .*scanner=test-signatures, .*to=<fc-e@example.net>' "$PS_LOG"
 check "bundled EICAR: queue settles" wait_queue_empty 30
 check "bundled EICAR: not delivered" test "$(delivered_to fc-e@example.net)" -eq 0
 check "bundled: nothing bounced" eval "! grep -q 'status=bounced' '$(pf_log)'"

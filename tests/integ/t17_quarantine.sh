@@ -47,6 +47,9 @@ for i in 1 2 3 4 5; do
 done
 # the second one has three recipients
 mk_msg_attach "$PF_DIR/v6.eml" "$PF_DIR/eicar.com" eicar6.com
+# says TEXT WORD - TEXT (any characters) contains WORD
+says() { printf '%s\n' "$1" | grep -qF -- "$2"; }
+
 check "submit a message for three recipients" send_msg "$PF_DIR/v6.eml" s6@example.com \
 	a6@example.net b6@example.net c6@example.net
 require "six entries in the quarantine" wait_for 60 eval 'test "$(qlist | wc -l)" -eq 6'
@@ -138,7 +141,7 @@ mv "$Q/$id3" "$Q/$id3.releasing"
 check "stale: listed as stale" eval "qlist | grep -q '^$id3 from=<s3@example.com> .* state=stale$'"
 out=$(reinject --release "$id3" 2>&1)
 check "stale: a release without --force refuses ($out)" eval "! reinject --release '$id3' >/dev/null 2>&1"
-check "stale: says to use --force" eval "printf '%s\n' '$out' | grep -q -- '--force'"
+check "stale: says to use --force" says "$out" --force
 check "stale: --force releases it" reinject --release "$id3" --force
 check "stale: delivered once" sink_wait 1 30
 check "stale: queue empty" wait_queue_empty 20
