@@ -27,7 +27,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "filter/counters.h"
 #include "filter/daemon.h"
+#include "filter/metricsd.h"
 #include "filter/milter.h"
 #include "filter/outcome.h"
 #include "filter/smtpd.h"
@@ -133,7 +135,7 @@ static void daemon_settings(SERVER_SETTINGS *set)
 /* daemon_check - the settings only a daemon needs checked; -1 with why */
 static int daemon_check(VBUF *err)
 {
-    if (outcome_method_check(err) < 0)
+    if (outcome_method_check(err) < 0 || metricsd_check(err) < 0)
         return -1;
     if (daemon_kind == DAEMON_MILTER
         && daemon_milter_listen(var_milter_listen, milter_listen, err) < 0)
@@ -153,6 +155,9 @@ static void *daemon_load(void *ctx, const char *verb, VBUF *err)
     msg_info("signatures %s: %lu signatures in %.2fs (%s)", verb,
              avscan_signatures(inspector_avscan(in)), clock_seconds() - t0,
              inspector_engine(in));
+    /* the master runs as daemon_user now: the counter file is its */
+    counters_setup();
+    counters_signatures(in);
     return in;
 }
 
@@ -189,6 +194,7 @@ static void daemon_reload_end(void *ctx, int result)
     VBUF   *err;
 
     (void)ctx;
+    metrics_reload(result == SERVER_RELOAD_OK);
     if (result != SERVER_RELOAD_OK) {
         daemon_restore(reload_snap);
         err = vbuf_alloc(1024);
@@ -233,6 +239,13 @@ static void daemon_worker_exit(void *ctx)
     avscan_tmpdir_remove();
 }
 
+/* daemon_helper - the helper process: the metrics endpoint */
+static void daemon_helper(void *ctx)
+{
+    (void)ctx;
+    metricsd_main();
+}
+
 /* daemon_main - see daemon.h */
 int     daemon_main(const PROG_OPTS *po, int foreground, int kind)
 {
@@ -248,6 +261,7 @@ int     daemon_main(const PROG_OPTS *po, int foreground, int kind)
         .serve = daemon_serve,
         .worker_exit = daemon_worker_exit,
         .shutdown = &smtpd_shutdown,
+        .metrics_design = METRICS_DESIGN_SMTPD,
     };
     static const SERVER_OPS milter_ops = {
         .name = "postsift-filter milter daemon",
@@ -261,7 +275,9 @@ int     daemon_main(const PROG_OPTS *po, int foreground, int kind)
         .serve = daemon_serve_milter,
         .worker_exit = daemon_worker_exit,
         .shutdown = &milter_shutdown,
+        .metrics_design = METRICS_DESIGN_MILTER,
     };
+    SERVER_OPS ops = kind == DAEMON_MILTER ? milter_ops : smtpd_ops;
     SERVER_SETTINGS set;
     VBUF   *path = vbuf_alloc(PATH_MAX), *err = vbuf_alloc(4096);
     char   *config_abs = NULL;
@@ -284,7 +300,9 @@ int     daemon_main(const PROG_OPTS *po, int foreground, int kind)
     set.listen_param = kind == DAEMON_MILTER ? "milter_listen" : "smtpd_listen";
     set.pid_file_param = kind == DAEMON_MILTER ? "milter_pid_file" : "smtpd_pid_file";
     set.user_param = "daemon_user";
-    status = server_main(kind == DAEMON_MILTER ? &milter_ops : &smtpd_ops, NULL, &set);
+    /* metrics_listen is read at start only: a change needs a restart */
+    ops.helper = *var_metrics_listen ? daemon_helper : NULL;
+    status = server_main(&ops, NULL, &set);
     myfree(config_abs);
     vbuf_free(path);
     vbuf_free(err);

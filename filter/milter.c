@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "filter/milter.h"
+#include "filter/counters.h"
 #include "filter/outcome.h"
 #include "scan/decide.h"
 #include "scan/logline.h"
@@ -507,6 +508,7 @@ static void milter_log(const MILTER_STATE *st, VERDICT verdict, ACTION action, c
     ll.status = status;
     ll.why = why;
     logline_log(&ll);
+    counters_message(METRICS_DESIGN_MILTER, st->size, verdict, action, status, why);
     vbuf_free(client);
 }
 
@@ -884,7 +886,7 @@ static void milter_decide(MILTER_STATE *st)
     decision_init(&d);
     outcome_init(&o);
     milter_envelope(st, &env);
-    decide_message_env(st->in, st->open_err, st->fd, st->oversize, &env, &d);
+    counters_decide(st->in, st->open_err, st->fd, st->oversize, &env, &d);
     if (d.verdict == VERDICT_ERROR)
         msg_warn("%s: %s", milter_qid(st), vbuf_str(d.detail));
     outcome_for(&o, OUTCOME_MILTER, &d);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "filter/counters.h"
 #include "filter/outcome.h"
 #include "filter/pipe.h"
 #include "scan/decide.h"
@@ -136,6 +137,7 @@ static void log_result(const PIPE_ARGS *pa, long long size, const DECISION *d,
     ll.status = status;
     ll.why = why;
     logline_log(&ll);
+    counters_message(METRICS_DESIGN_PIPE, size, d->verdict, d->action, status, why);
 }
 
 /* too_long - an envelope address we cannot relay as it came: retry */
@@ -257,7 +259,7 @@ void    pipe_mode(const PIPE_ARGS *pa)
         vbuf_strcpy(d.detail, vbuf_str(err));
         pipe_act(pa, &env, &d, fd, size);
     }
-    decide_message_env(in, vbuf_str(err), fd, oversize, &env, &d);
+    counters_decide(in, vbuf_str(err), fd, oversize, &env, &d);
     if (d.verdict == VERDICT_ERROR)
         msg_warn("%s: %s", pipe_queue_id(pa), vbuf_str(d.detail));
 

@@ -8,6 +8,7 @@ SYNOPSIS
     postsift-filter -m smtpd [-d [-F]] [-v] [-c config] [-o name=value]...
     postsift-filter -m milter [-F] [-v] [-c config] [-o name=value]...
     postsift-filter -m scan [--json] [-v] [-c config] [-o name=value]... [FILE|-]...
+    postsift-filter -m status [--json] [-c config] [-o name=value]...
     postsift-filter [-c config] [-o name=value]... -n [-a]
     postsift-filter --version
 DESCRIPTION
@@ -104,8 +105,11 @@ OPTIONS
     -m scan
         Hand test: inspect each FILE (or standard input, named - or when
         no FILE is given) and print what was found; see HAND TEST.
+    -m status
+        Print the counters of metrics_file; see COUNTERS.
     --json
-        With -m scan: one JSON object per message instead of text.
+        With -m scan: one JSON object per message instead of text. With
+        -m status: one JSON object instead of the table.
     -d
         With -m smtpd: run as the daemon (-m milter always is one).
     -F
@@ -173,6 +177,35 @@ HAND TEST
     any user, root included (a hand test need not be postsift's user;
     rather not root, as for anything that parses hostile mail). The
     scanner is loaded once for all the files.
+COUNTERS
+    Every process of postsift-filter adds to the counters in one file,
+    metrics_file (empty: metrics in the directory above spool_dir,
+    /var/spool/postsift/metrics by default), mapped by all of them and
+    updated with atomic additions, without locks: pipe mode, the workers
+    of the smtpd daemon and of the milter, smtpd under spawn(8). Counted
+    where the log line is written, so the counts and the log agree:
+    messages and bytes by design (pipe, smtpd, spawn, lmtp, milter) and
+    verdict; actions by design; the scan time (a histogram with
+    Prometheus's buckets, 5 ms to 10 s); deferrals by cause (scanner,
+    spool, timeout, downstream, other); reinjections (sent, refused,
+    deferred); reloads (ok, failed); the loaded signatures (count,
+    version, age of the newest database); and the busy and idle workers
+    of each daemon. The file is made at the first count (mode 0600); one
+    that cannot be opened is warned about once and nothing is counted;
+    mail is never delayed for it. Processes running as root count
+    nothing.
+
+    postsift-filter -m status prints them as a table (--json: one JSON
+    object); it only reads the file, as any user that may. Exit status
+    0, or 2 when there is no counter file to read.
+
+    With metrics_listen set (for example 127.0.0.1:9135), the smtpd and
+    milter daemons serve the same counters at http://metrics_listen/metrics
+    in the Prometheus text format (version 0.0.4, names starting with
+    postsift_), from a helper process of the daemon that runs as
+    daemon_user, is started again when it dies and stops with the
+    daemon. Only GET /metrics is answered (another path: 404). A change
+    of metrics_listen takes a restart, not a reload.
 EXIT STATUS
     pipe(8) defers mail only on exit status 75 and bounces it on every
     other non-zero status, so postsift-filter uses exactly three:
@@ -333,6 +366,7 @@ SEE ALSO
 #include <string.h>
 #include <unistd.h>
 
+#include "filter/counters.h"
 #include "filter/daemon.h"
 #include "filter/outcome.h"
 #include "filter/pipe.h"
@@ -352,7 +386,8 @@ SEE ALSO
     "[-q queue_id] [-X attr=value]... [-O orcpt]... -f sender -- recipient... | " \
     "postsift-filter -m smtpd [-d [-F]] [-v] [-c config] [-o name=value]... | " \
     "postsift-filter -m milter [-F] [-v] [-c config] [-o name=value]... | " \
-    "postsift-filter -m scan [--json] [-v] [-c config] [-o name=value]... [FILE|-]..."
+    "postsift-filter -m scan [--json] [-v] [-c config] [-o name=value]... [FILE|-]... | " \
+    "postsift-filter -m status [--json] [-c config] [-o name=value]..."
 
 typedef struct FILTER_OPTS {
     PROG_OPTS po;
@@ -362,13 +397,14 @@ typedef struct FILTER_OPTS {
 } FILTER_OPTS;
 
 static int scan_mode;               /* -m scan: errors exit 2, on stderr */
+static int status_mode;             /* -m status: the same */
 
 /* usage - a usage error is a temporary failure, never a bounce; the
  * first line of output is the 4.x.x line that pipe(8) reads, and the
  * synopsis goes to a person's terminal only */
 PS_NORETURN static void usage(const char *why)
 {
-    if (scan_mode) {
+    if (scan_mode || status_mode) {
         fprintf(stderr, "postsift-filter: %s\n%s\n", why ? why : "usage", USAGE);
         scanmode_cleanup();
         exit(SCANMODE_ERROR);
@@ -467,20 +503,22 @@ static void configure(FILTER_OPTS *fo, VBUF *err)
 {
     if (prog_configure(&fo->po, err) < 0 || action_check(err) < 0
         || banned_settings_check(err) < 0 || outcome_method_check(err) < 0) {
-        if (scan_mode)
+        if (scan_mode || status_mode)
             usage(vbuf_str(err));
         msg_warn("configuration error: %s", vbuf_str(err));
         exit_with(EXIT_TEMPFAIL, "4.3.5", "postsift configuration error: %s", vbuf_str(err));
     }
 }
 
-/* scan_options - -m scan: --json (getopt knows no long options) taken
- * out of argv, the private spool set up before the settings are read */
-static void scan_options(FILTER_OPTS *fo, int *argc, char **argv, VBUF *err)
+/* scan_options - -m scan or (status) -m status: --json (getopt knows no
+ * long options) taken out of argv, for -m scan the private spool set up
+ * before the settings are read */
+static void scan_options(FILTER_OPTS *fo, int *argc, char **argv, int status, VBUF *err)
 {
     int     i, j;
 
-    scan_mode = 1;
+    scan_mode = !status;
+    status_mode = status;
     msg_set_flags(MSG_STDERR);          /* a person's command: no mail log */
     msg_set_fatal_status(SCANMODE_ERROR);
     msg_set_cleanup(scanmode_cleanup);
@@ -497,20 +535,28 @@ static void scan_options(FILTER_OPTS *fo, int *argc, char **argv, VBUF *err)
     }
     argv[j] = NULL;
     *argc = j;
-    if (scanmode_prepare(&fo->po, err) < 0)
+    if (scan_mode && scanmode_prepare(&fo->po, err) < 0)
         usage(vbuf_str(err));
 }
 
-/* scan_requested - -m scan among the arguments (before getopt) */
-static int scan_requested(int argc, char **argv)
+/* mode_requested - -m mode among the arguments (before getopt) */
+static int mode_requested(int argc, char **argv, const char *mode)
 {
     int     i;
 
     for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-        if (strcmp(argv[i], "-mscan") == 0
-            || (strcmp(argv[i], "-m") == 0 && i + 1 < argc && strcmp(argv[i + 1], "scan") == 0))
+        if ((strncmp(argv[i], "-m", 2) == 0 && strcmp(argv[i] + 2, mode) == 0)
+            || (strcmp(argv[i], "-m") == 0 && i + 1 < argc && strcmp(argv[i + 1], mode) == 0))
             return 1;
     return 0;
+}
+
+/* status_main - -m status: nothing but -c and -o goes with it */
+static int status_main(const FILTER_OPTS *fo, int argc)
+{
+    if (fo->daemon_mode || fo->foreground || fo->pa.sender || fo->pa.queue_id || optind < argc)
+        usage("-m status takes only --json, -c and -o");
+    return counters_status(fo->json);
 }
 
 int     main(int argc, char **argv)
@@ -530,8 +576,10 @@ int     main(int argc, char **argv)
     prog_opts_init(&fo.po);
     err = vbuf_alloc(4096);
 
-    if (scan_requested(argc, argv))
-        scan_options(&fo, &argc, argv, err);
+    if (mode_requested(argc, argv, "scan"))
+        scan_options(&fo, &argc, argv, 0, err);
+    else if (mode_requested(argc, argv, "status"))
+        scan_options(&fo, &argc, argv, 1, err);
     parse_options(&fo, argc, argv, err);
     configure(&fo, err);
     if (fo.print_config) {
@@ -541,8 +589,15 @@ int     main(int argc, char **argv)
     }
     if (fo.mode == NULL)
         usage("missing -m pipe, -m smtpd or -m milter");
-    if (scan_mode != (strcmp(fo.mode, "scan") == 0))
-        usage("-m scan with another -m (write -m scan on its own)");
+    if (scan_mode != (strcmp(fo.mode, "scan") == 0)
+        || status_mode != (strcmp(fo.mode, "status") == 0))
+        usage("-m scan or -m status with another -m (write it on its own)");
+    if (status_mode) {
+        status = status_main(&fo, argc);
+        vbuf_free(err);
+        prog_opts_free(&fo.po);
+        return status;
+    }
     if (scan_mode) {
         if (fo.daemon_mode || fo.foreground || fo.pa.sender || fo.pa.queue_id)
             usage("-d, -F, -f and -q do not go with -m scan");
@@ -563,7 +618,7 @@ int     main(int argc, char **argv)
         return status;
     }
     if (strcmp(fo.mode, "pipe") != 0)
-        usage("unknown mode (use -m pipe, -m smtpd, -m milter or -m scan)");
+        usage("unknown mode (use -m pipe, -m smtpd, -m milter, -m scan or -m status)");
     if (fo.daemon_mode || fo.foreground)
         usage("-d and -F go with -m smtpd or -m milter");
     if (fo.pa.sender == NULL)

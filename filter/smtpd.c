@@ -44,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "filter/counters.h"
 #include "filter/outcome.h"
 #include "filter/smtpd.h"
 #include "scan/decide.h"
@@ -971,6 +972,8 @@ static const char *smtpd_queue_id(const SMTPD_STATE *st)
     return st->xf[XF_IDENT] && *st->xf[XF_IDENT] ? st->xf[XF_IDENT] : NULL;
 }
 
+static int smtpd_spawned;          /* under spawn(8): counted as "spawn" */
+
 /* smtpd_log - the one line for this message */
 static void smtpd_log(const SMTPD_STATE *st, long long size, VERDICT verdict, ACTION action,
                       const char *detail, const char *queued_as, const char *status,
@@ -998,6 +1001,9 @@ static void smtpd_log(const SMTPD_STATE *st, long long size, VERDICT verdict, AC
     ll.status = status;
     ll.why = why;
     logline_log(&ll);
+    counters_message(st->proto == SMTPD_PROTO_LMTP ? METRICS_DESIGN_LMTP
+                     : smtpd_spawned ? METRICS_DESIGN_SPAWN : METRICS_DESIGN_SMTPD,
+                     size, verdict, action, status, why);
     myfree(rcpts);
     vbuf_free(client);
 }
@@ -1332,7 +1338,7 @@ static void smtpd_act(SMTPD_STATE *st, int fd, long long size, int oversize)
     outcome_init(&o);
     /* a command scanner gets the envelope */
     smtpd_envelope(st, st->sender, &st->mail, &env);
-    decide_message_env(st->in, st->open_err, fd, oversize, &env, &d);
+    counters_decide(st->in, st->open_err, fd, oversize, &env, &d);
     myfree(env.rcpt);
     if (d.verdict == VERDICT_ERROR)
         msg_warn("%s: %s", qid ? qid : "NOQUEUE", vbuf_str(d.detail));
@@ -2391,6 +2397,7 @@ int     smtpd_spawn_session(void)
     INSPECTOR *in = NULL;
     VBUF   *err = vbuf_alloc(4096);
 
+    smtpd_spawned = 1;
     if (getpeername(STDIN_FILENO, (struct sockaddr *)&ss, &sslen) == 0)
         (void)getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host), port,
                           sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);

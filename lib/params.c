@@ -83,6 +83,8 @@ char *var_smtpd_pid_file;
 long  var_signature_check_interval;
 long  var_signature_max_age;
 char *var_spool_dir;
+char *var_metrics_file;
+char *var_metrics_listen;
 char *var_syslog_name;
 char *var_unchecked_action;
 char *var_virus_action;
@@ -157,6 +159,10 @@ const CFG_PARAM config_params[] = {
      "defer a message that already carries this many of our X-Virus-Scanned headers (a loop)"},
     {"message_size_limit", CFG_SIZE, "52428800", &var_message_size_limit, 0, 0,
      "larger messages are not scanned and get oversize_action (0: no limit)"},
+    {"metrics_file", CFG_STR, "", &var_metrics_file, 0, 0,
+     "file of the counters shared by every process (empty: metrics in the directory above spool_dir)"},
+    {"metrics_listen", CFG_STR, "", &var_metrics_listen, 0, 0,
+     "host:port where the daemons serve the counters over HTTP at /metrics (empty: not served)"},
     {"milter_listen", CFG_STR, "inet:127.0.0.1:10027", &var_milter_listen, 0, 0,
      "listen address(es) of the milter daemon: inet:host:port, inet6:host:port or unix:/path"},
     {"milter_max_sessions", CFG_INT, "100", &var_milter_max_sessions, 1, 0,

@@ -70,6 +70,8 @@ extern long  var_policy_workers;          /* daemon worker processes */
 
 /* places */
 extern char *var_spool_dir;
+extern char *var_metrics_file;            /* shared counters; "": spool_dir/../metrics */
+extern char *var_metrics_listen;          /* daemons' HTTP /metrics; "": none */
 extern char *var_quarantine_dir;
 extern char *var_quarantine_method;        /* store | hold (milter) */
 

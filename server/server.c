@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
@@ -70,6 +71,8 @@ static double last_crash;
 static double fork_after;               /* crash backoff: no fork before */
 
 static volatile sig_atomic_t got_term, got_hup, got_chld, got_usr2;
+static pid_t helper_pid;                /* ops->helper's process; 0: none */
+static double helper_after;             /* not forked again before this */
 
 /* settings_copy - dst becomes a copy of src that owns its strings */
 static void settings_copy(SETTINGS *dst, const SERVER_SETTINGS *src)
@@ -226,6 +229,48 @@ static void workers_backoff(void)
     }
 }
 
+/* helper_reaped - the helper died: log it; helper_fill() forks another */
+static void helper_reaped(int status)
+{
+    if (WIFSIGNALED(status) && !(got_term && WTERMSIG(status) == SIGTERM))
+        msg_warn("helper %ld killed by signal %d (%s)", (long)helper_pid, WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+        msg_warn("helper %ld exited with status %d", (long)helper_pid, WEXITSTATUS(status));
+    helper_pid = 0;
+}
+
+/* helper_fill - fork ops->helper when there is none (not while draining) */
+static void helper_fill(void)
+{
+    sigset_t none;
+    pid_t   pid;
+
+    if (ops->helper == NULL || helper_pid != 0 || got_term || clock_seconds() < helper_after)
+        return;
+    helper_after = clock_seconds() + 1;
+    if ((pid = fork()) < 0) {
+        msg_warn("cannot fork the helper: %s", strerror(errno));
+        return;
+    }
+    if (pid == 0) {
+        (void)prctl(PR_SET_PDEATHSIG, SIGTERM);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        signal(SIGCHLD, SIG_DFL);
+        signal(SIGUSR1, SIG_DFL);
+        signal(SIGUSR2, SIG_DFL);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (getppid() != wenv.master_pid)
+            _exit(0);                   /* the master died meanwhile */
+        ops->helper(ctx);
+        _exit(0);
+    }
+    helper_pid = pid;
+}
+
 /* workers_reap - collect exited workers; log the unexpected ends and set
  * the backoff for their replacements */
 static void workers_reap(int draining)
@@ -234,6 +279,10 @@ static void workers_reap(int draining)
     int     status, i;
 
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (pid == helper_pid) {
+            helper_reaped(status);
+            continue;
+        }
         for (i = 0; i < nworkers && workers[i].pid != pid; i++)
             /* void */ ;
         if (i == nworkers)
@@ -430,6 +479,8 @@ static void master_drain(void)
              cfg.set.drain_timeout);
     master_notify("STOPPING=1", "stopping: draining the workers");
     workers_signal(SIGTERM);
+    if (helper_pid > 0)
+        (void)kill(helper_pid, SIGTERM);
     got_term = 0;
     while (nworkers > 0) {
         got_chld = 0;
@@ -460,6 +511,8 @@ static double master_wake(double next_check)
 
     if (workers_current() < cfg.set.workers && fork_after < wake)
         wake = fork_after;
+    if (ops->helper && helper_pid == 0 && helper_after < wake)
+        wake = helper_after;
     for (i = 0; i < nworkers; i++) {
         until = workers[i].retired_at + (double)cfg.set.retire_timeout;
         if (workers[i].retiring && !workers[i].stopping && until < wake)
@@ -515,6 +568,7 @@ static void master_loop(void)
             master_reopen();
         workers_hurry();
         workers_fill(0);
+        helper_fill();
 
         if (got_term || got_hup || got_chld || got_usr2)
             continue;
@@ -607,6 +661,7 @@ int     server_main(const SERVER_OPS *server_ops, void *server_ctx,
     master_start();
 
     workers_fill(1);
+    helper_fill();
     master_notify("READY=1", "serving");
     master_loop();
     master_drain();

@@ -114,6 +114,17 @@ typedef struct SERVER_OPS {
     void    (*serve) (void *ctx, void *engine, int fd, const SERVER_PEER *peer);
     /* worker_exit - a worker is about to _exit(0). NULL: nothing. */
     void    (*worker_exit) (void *ctx);
+    /* helper - an extra process beside the workers (the metrics
+     * endpoint), forked by the master once the engine is loaded, with
+     * the workers' privileges, default signals and nothing blocked; forked
+     * again when it dies (at most once a second), sent SIGTERM at the
+     * drain, and SIGTERM by the kernel when the master dies. It may start
+     * threads: it forks nothing. Returns when done; then _exit(0). NULL:
+     * none. */
+    void    (*helper) (void *ctx);
+    /* metrics_design - the workers' busy and idle gauges are of this
+     * design (lib/metrics.h, METRICS_DESIGN_*); 0: no gauges */
+    int     metrics_design;
     /* shutdown - set to 1 in a worker on SIGTERM (drain): the session
      * should end as soon as it can without losing anything. NULL: none. */
     volatile sig_atomic_t *shutdown;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/clock.h"
+#include "lib/metrics.h"
 #include "lib/mymalloc.h"
 #include "server/detach.h"
 #include "server/pidfile.h"
@@ -101,7 +102,9 @@ static void worker_serve(int fd, const LISTENER *lr, const struct sockaddr_stora
     peer.listener = lr->name;
     msg_debug("connect from %s port %s", host, port);
     sigprocmask(SIG_SETMASK, &env->sig_open, NULL);
+    metrics_worker(env->ops->metrics_design, METRICS_WORKER_BUSY);
     env->ops->serve(env->ctx, env->engine, fd, &peer);
+    metrics_worker(env->ops->metrics_design, METRICS_WORKER_IDLE);
     sigprocmask(SIG_SETMASK, &env->sig_blocked, NULL);
     (void)close(fd);
 }
@@ -194,11 +197,13 @@ void    worker_main(const WORKER_ENV *worker_env)
     env = worker_env;
     worker_setup();
     pfd = mycalloc((size_t)env->ls->count, sizeof(*pfd));
+    metrics_worker(env->ops->metrics_design, METRICS_WORKER_IDLE);
     while (!worker_stop && sessions < env->max_sessions)
         sessions += worker_round(pfd, &start);
     myfree(pfd);
     msg_debug("worker done after %ld session(s)%s", sessions,
               worker_stop ? " (told to stop)" : "");
+    metrics_worker(env->ops->metrics_design, METRICS_WORKER_GONE);
     if (env->ops->worker_exit)
         env->ops->worker_exit(env->ctx);
     _exit(0);
