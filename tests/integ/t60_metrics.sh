@@ -1,7 +1,8 @@
 #!/bin/bash
 # t60_metrics - the shared counters (metrics_file), through each design
 # of a real private Postfix: pipe mode (simple design), the smtpd daemon
-# (advanced design) and the milter, all counting into one private file.
+# (advanced design), the milter and spawn(8) (one filter process per
+# connection), all counting into one private file.
 # Each design gets the same known mix: 3 clean, 2 infected (EICAR), 1
 # banned (.exe), 1 deferred (a command scanner that fails: verdict error,
 # error_action defer). Then the Prometheus endpoint of both daemons
@@ -13,7 +14,7 @@
 
 . "$(dirname "$0")/lib.sh"
 need_root
-plan 42
+plan 47
 need_prog postfix postconf smtp-sink swaks curl python3 pgrep
 getent passwd "$FILTER_USER" >/dev/null || die "no user $FILTER_USER (run scripts/install-deps)"
 FILTER=$BUILD_DIR/bin/postsift-filter
@@ -104,6 +105,20 @@ check "mil: its metrics endpoint listens" pf_wait_port "$HPORT2" 15
 send_mix
 check "mil: 7 messages logged" wait_for 60 lines_at_least 7
 
+# --- spawn(8): one postsift-filter -m smtpd per connection ---------------------
+pf_new spw
+SPORT=$(free_port) || die "no free port"
+ps_conf "${COMMON[@]}"
+pfc -e "${NORETRY[@]}"
+sink_start
+pf_start
+check "spw: install spawn" postsift_postfix install spawn -c "$PF_CONF" \
+	-p "$PS_CONF" -b "$FILTER" -u "$FILTER_USER" -r "$PF_REINJECT_PORT" -P "$SPORT" -l "$PF_SMTP_PORT"
+pf_wait_port "$SPORT" 10
+pf_wait_port "$PF_REINJECT_PORT" 10
+send_mix
+check "spw: 7 messages logged" wait_for 60 lines_at_least 7
+
 # --- what the endpoint says ----------------------------------------------------
 # metric NAME{LABELS} - its value in the scrape
 metric() { awk -v k="$1" '$1 == k { print $2 }' "$TESTROOT/scrape"; }
@@ -118,7 +133,7 @@ check "curl: Prometheus text format 0.0.4" \
 	test "$(curl -s -o /dev/null -w '%{content_type}' "http://127.0.0.1:$HPORT/metrics")" = \
 	"text/plain; version=0.0.4; charset=utf-8"
 check "curl: HELP and TYPE lines" grep -qx '# TYPE postsift_messages_total counter' "$TESTROOT/scrape"
-for d in pipe smtpd milter; do
+for d in pipe smtpd milter spawn; do
 	check "$d: 3 clean, 2 infected, 1 banned, 1 error" eval "
 		is 'postsift_messages_total{design=\"$d\",verdict=\"clean\"}' 3 &&
 		is 'postsift_messages_total{design=\"$d\",verdict=\"infected\"}' 2 &&
@@ -131,21 +146,20 @@ for d in pipe smtpd milter; do
 		is 'postsift_actions_total{design=\"$d\",action=\"reject\"}' 1 &&
 		is 'postsift_actions_total{design=\"$d\",action=\"defer\"}' 1"
 done
-check "nothing counted for spawn and lmtp" eval "
-	is 'postsift_messages_total{design=\"spawn\",verdict=\"clean\"}' 0 &&
+check "nothing counted for lmtp" eval "
 	is 'postsift_messages_total{design=\"lmtp\",verdict=\"clean\"}' 0"
-check "tempfails: 3 by the scanner, no other cause" eval "
-	is 'postsift_tempfails_total{cause=\"scanner\"}' 3 &&
+check "tempfails: 4 by the scanner, no other cause" eval "
+	is 'postsift_tempfails_total{cause=\"scanner\"}' 4 &&
 	is 'postsift_tempfails_total{cause=\"spool\"}' 0 &&
 	is 'postsift_tempfails_total{cause=\"downstream\"}' 0 &&
 	is 'postsift_tempfails_total{cause=\"other\"}' 0"
-check "reinjections: 6 sent (pipe and smtpd), none refused or deferred" eval "
-	is 'postsift_reinjections_total{result=\"sent\"}' 6 &&
+check "reinjections: 9 sent (pipe, smtpd, spawn), none refused or deferred" eval "
+	is 'postsift_reinjections_total{result=\"sent\"}' 9 &&
 	is 'postsift_reinjections_total{result=\"refused\"}' 0 &&
 	is 'postsift_reinjections_total{result=\"deferred\"}' 0"
-check "scan time: 21 scans, +Inf bucket 21" eval "
-	is postsift_scan_duration_seconds_count 21 &&
-	is 'postsift_scan_duration_seconds_bucket{le=\"+Inf\"}' 21"
+check "scan time: 28 scans, +Inf bucket 28" eval "
+	is postsift_scan_duration_seconds_count 28 &&
+	is 'postsift_scan_duration_seconds_bucket{le=\"+Inf\"}' 28"
 bytes=$(metric 'postsift_message_bytes_total{design="pipe",verdict="clean"}')
 check "bytes: the clean pipe messages' size, at least the files" \
 	test "${bytes:-0}" -ge "$(cat "$W"/clean?.eml | wc -c)"
@@ -163,20 +177,20 @@ check "POST: 405" test "$(curl -s -o /dev/null -w '%{http_code}' -d x "http://12
 "$FILTER" -m status -c "$ADV_CONF" > "$TESTROOT/status" 2>&1
 check "status: exit 0" test $? -eq 0
 cat "$TESTROOT/status"
-for d in pipe smtpd milter; do
+for d in pipe smtpd milter spawn; do
 	# clean unchecked rejected banned infected error bytes
 	check "status: $d row 3 0 0 1 2 1" grep -Eq "^$d +3 +0 +0 +1 +2 +1 +[0-9]+\$" "$TESTROOT/status"
 done
-check "status: tempfails" grep -q '^tempfails  scanner=3 spool=0 timeout=0 downstream=0 other=0$' \
+check "status: tempfails" grep -q '^tempfails  scanner=4 spool=0 timeout=0 downstream=0 other=0$' \
 	"$TESTROOT/status"
 "$FILTER" -m status --json -c "$ADV_CONF" > "$TESTROOT/status.json"
 check "status --json: the same counts" python3 -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
-for d in ("pipe", "smtpd", "milter"):
+for d in ("pipe", "smtpd", "milter", "spawn"):
     m = j["messages"][d]
     assert (m["clean"], m["infected"], m["banned"], m["error"]) == (3, 2, 1, 1), (d, m)
-assert j["reinjections"]["sent"] == 6 and j["scans"]["count"] == 21
+assert j["reinjections"]["sent"] == 9 and j["scans"]["count"] == 28
 ' "$TESTROOT/status.json"
 check "status without a counter file: exit 2" eval "
 	! '$FILTER' -m status -o metrics_file=$MDIR/none -c '$ADV_CONF' >/dev/null 2>&1"
