@@ -18,7 +18,7 @@
 # continues, and adds its own header at the end of the message.
 
 . "$(dirname "$0")/checklib.sh"
-plan 31
+plan 32
 
 STANDIN=$TOP/tests/integ/miltstand.py
 MPID=
@@ -104,7 +104,10 @@ check "milter down: nothing queued" test "$(pf_queue_count)" -eq 0
 check "milter down: nothing delivered" test "$(sink_count)" -eq 0
 
 # ---------------------------------------------------------------- milter up
-check "the milter starts" milter_start
+# (not inside check, whose subshell would keep MPID from us and leave
+# the daemon running after the test)
+milter_start
+check "the milter starts" eval '[ -n "$MPID" ] && kill -0 "$MPID" && nc -z 127.0.0.1 "$MPORT"'
 clean "milter up"
 check "milter up: submitted" send_msg "$TESTROOT/clean.eml" sender@example.com rcpt@example.net
 check "milter up: delivered" sink_wait 1 30
@@ -114,6 +117,7 @@ sink_clear
 
 # ---------------------------------------------------------------- remove
 milter_stop
+check "the milter stopped" eval '! nc -z 127.0.0.1 "$MPORT"'
 check "remove" pp_rc 0 remove -c "$PF_CONF"
 check "remove: postconf -n, -M and -P as before install" same_conf "$PF_DIR/before.snap"
 check "remove: smtpd_milters is the other milter alone" test "$(pfc -h smtpd_milters)" = "inet:127.0.0.1:$OPORT"
