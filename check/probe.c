@@ -190,34 +190,45 @@ static int pr_optneg(NETIO *io, VBUF *why)
     return 0;
 }
 
-/* ck_milter_probe - 0 with the OPTNEG reply in why when the milter addr
-   (connected as target: "inet:host:port" or "unix:/path") answers; -1
-   with why not; 1 when it did not answer in time; -2: not probed */
-int     ck_milter_probe(CK *ck, const char *addr, const char *target, VBUF *why)
+/* pr_connect - a probe's connection to target, with seconds for the
+ * whole exchange; NULL with why (and *ret: 1 a time-out, -1 otherwise)
+ * when nothing answers */
+static NETIO *pr_connect(const char *target, int seconds, VBUF *why, int *ret)
 {
-    VBUF   *err;
+    VBUF   *err = vbuf_alloc(4096);
     NETIO  *io;
-    int     ret;
 
-    if (ck->opts->snapshot)
-        return pr_snapshot(ck, ck_fmt(ck, "%s ", addr), "OPTNEG", why);
-    err = vbuf_alloc(4096);
-    if ((io = netio_connect(target, CK_MILTER_TIME, err)) == NULL) {
+    if ((io = netio_connect(target, seconds, err)) == NULL) {
         if (strstr(vbuf_str(err), "refused"))
             vbuf_strcpy(why, "nothing listens (connection refused)");
         else if (strstr(vbuf_str(err), "No such file"))
             vbuf_sprintf(why, "no socket %s (No such file or directory)", target + 5);
         else
             vbuf_strcpy(why, vbuf_str(err));
-        vbuf_free(err);
-        return strstr(vbuf_str(why), "timed out") ? 1 : -1;
+        *ret = strstr(vbuf_str(why), "timed out") ? 1 : -1;
+    } else {
+        netio_set_timeout(io, seconds);
+        netio_set_deadline(io, seconds);
     }
-    netio_set_timeout(io, CK_MILTER_TIME);
-    netio_set_deadline(io, CK_MILTER_TIME);
+    vbuf_free(err);
+    return io;
+}
+
+/* ck_milter_probe - 0 with the OPTNEG reply in why when the milter addr
+   (connected as target: "inet:host:port" or "unix:/path") answers; -1
+   with why not; 1 when it did not answer in time; -2: not probed */
+int     ck_milter_probe(CK *ck, const char *addr, const char *target, VBUF *why)
+{
+    NETIO  *io;
+    int     ret;
+
+    if (ck->opts->snapshot)
+        return pr_snapshot(ck, ck_fmt(ck, "%s ", addr), "OPTNEG", why);
+    if ((io = pr_connect(target, CK_MILTER_TIME, why, &ret)) == NULL)
+        return ret;
     if ((ret = pr_optneg(io, why)) < 0 && netio_errkind(io) == NETIO_TIMEOUT)
         ret = 1;
     netio_close(io);
-    vbuf_free(err);
     return ret;
 }
 
@@ -248,28 +259,15 @@ static int pr_policy(CK *ck, NETIO *io, VBUF *why)
    answer in time; -2: not probed */
 int     ck_policy_probe(CK *ck, const char *addr, const char *target, VBUF *why)
 {
-    VBUF   *err;
     NETIO  *io;
     int     ret;
 
     if (ck->opts->snapshot)
         return pr_snapshot(ck, ck_fmt(ck, "%s ", addr), "action=", why);
-    err = vbuf_alloc(4096);
-    if ((io = netio_connect(target, CK_POLICY_TIME, err)) == NULL) {
-        if (strstr(vbuf_str(err), "refused"))
-            vbuf_strcpy(why, "nothing listens (connection refused)");
-        else if (strstr(vbuf_str(err), "No such file"))
-            vbuf_sprintf(why, "no socket %s (No such file or directory)", target + 5);
-        else
-            vbuf_strcpy(why, vbuf_str(err));
-        vbuf_free(err);
-        return strstr(vbuf_str(why), "timed out") ? 1 : -1;
-    }
-    netio_set_timeout(io, CK_POLICY_TIME);
-    netio_set_deadline(io, CK_POLICY_TIME);
+    if ((io = pr_connect(target, CK_POLICY_TIME, why, &ret)) == NULL)
+        return ret;
     if ((ret = pr_policy(ck, io, why)) < 0 && strcmp(vbuf_str(why), "timeout") == 0)
         ret = 1;
     netio_close(io);
-    vbuf_free(err);
     return ret;
 }

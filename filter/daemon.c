@@ -249,6 +249,7 @@ static void daemon_helper(void *ctx)
 /* daemon_main - see daemon.h */
 int     daemon_main(const PROG_OPTS *po, int foreground, int kind)
 {
+    /* One table; the milter differs in name, session and shutdown flag. */
     static const SERVER_OPS smtpd_ops = {
         .name = "postsift-filter daemon",
         .engine_name = "scanner",
@@ -263,26 +264,19 @@ int     daemon_main(const PROG_OPTS *po, int foreground, int kind)
         .shutdown = &smtpd_shutdown,
         .metrics_design = METRICS_DESIGN_SMTPD,
     };
-    static const SERVER_OPS milter_ops = {
-        .name = "postsift-filter milter daemon",
-        .engine_name = "scanner",
-        .data_name = "signatures",
-        .load = daemon_load,
-        .unload = daemon_unload,
-        .changed = daemon_changed,
-        .configure = daemon_configure,
-        .reload_end = daemon_reload_end,
-        .serve = daemon_serve_milter,
-        .worker_exit = daemon_worker_exit,
-        .shutdown = &milter_shutdown,
-        .metrics_design = METRICS_DESIGN_MILTER,
-    };
-    SERVER_OPS ops = kind == DAEMON_MILTER ? milter_ops : smtpd_ops;
+    SERVER_OPS ops = smtpd_ops;
     SERVER_SETTINGS set;
     VBUF   *path = vbuf_alloc(PATH_MAX), *err = vbuf_alloc(4096);
     char   *config_abs = NULL;
     char    cwd[PATH_MAX];
     int     status;
+
+    if (kind == DAEMON_MILTER) {
+        ops.name = "postsift-filter milter daemon";
+        ops.serve = daemon_serve_milter;
+        ops.shutdown = &milter_shutdown;
+        ops.metrics_design = METRICS_DESIGN_MILTER;
+    }
 
     daemon_kind = kind;
     milter_listen = vbuf_alloc(4096);
