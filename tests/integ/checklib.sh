@@ -78,6 +78,8 @@ reinstall() {
 	*) "$PP" install "$design" -c "$PF_CONF" -p "$PS_CONF" -b "$FILTER" \
 		-r "$PF_REINJECT_PORT" -P "$FPORT" -l "$PF_SMTP_PORT" "$@" >>"$PF_DIR/install.log" 2>&1 ;;
 	esac || die "install $design failed: $(tail -n 5 "$PF_DIR/install.log")"
+	# a master that died on the reload would fail every later case slowly
+	pf_running || die "the Postfix instance stopped: $(grep -E 'fatal|panic' "$(pf_log)" | tail -n 3)"
 	pf_wait_port "$PF_REINJECT_PORT" 10
 }
 # reload - make a seeded change take effect

@@ -250,10 +250,17 @@ on_cleanup() { _cleanup_hooks+=("$*"); }
 
 # free_port - a loopback TCP port nobody uses, not handed out before
 free_port() {
-	local port used now
+	local port used now lo hi
 	used=$(awk 'NR > 1 { split($2, a, ":"); print a[2] }' \
 		/proc/net/tcp /proc/net/tcp6 2>/dev/null)
 	now=$(date +%s)
+	# Below the kernel's ephemeral range: a port from that range can be
+	# taken between the pick and the bind by any connect() or bind(0) of
+	# a test running beside this one (Postfix's master then dies on its
+	# next reload: "bind ... Address already in use").
+	lo=10000
+	hi=$(awk '{ print $1 - 1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	[ -n "$hi" ] && [ "$hi" -gt $((lo + 5000)) ] || { lo=20000; hi=59999; }
 	# Parallel tests (tests/run INTEG_JOBS) pick ports between pf_new and
 	# postfix start: a port handed out in the last hour, by any test, is
 	# taken (a registry under a lock, entries "PORT TIME").
@@ -261,7 +268,7 @@ free_port() {
 		flock -w 30 9 || exit 1
 		touch "$PORT_REGISTRY"
 		for _ in $(seq 1 200); do
-			port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+			port=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
 			printf '%s\n' "$used" | grep -qix "$(printf '%04X' "$port")" && continue
 			awk -v p="$port" -v t="$((now - 3600))" '$1 == p && $2 >= t { f = 1 } END { exit !f }' \
 				"$PORT_REGISTRY" && continue
