@@ -15,7 +15,12 @@
 
 . "$(dirname "$0")/lib.sh"
 need_root
-plan 41
+# system_db - /var/lib/clamav holds a database (then the empty setting is
+# not "no database" on this machine)
+system_db() { ls /var/lib/clamav/*.cvd /var/lib/clamav/*.cld /var/lib/clamav/*.cud >/dev/null 2>&1; }
+# The no-setting case needs an empty /var/lib/clamav; where freshclam has
+# filled it, its three checks are not run (and not counted as passes).
+if system_db; then plan 38; else plan 41; fi
 need_prog postfix postconf postqueue smtp-sink swaks runuser nc
 getent passwd "$FILTER_USER" >/dev/null || die "no user $FILTER_USER (run scripts/install-deps)"
 FILTER=$BUILD_DIR/bin/postsift-filter
@@ -38,9 +43,6 @@ delivered_to() {
 # no_dsn - no bounce report at the sink
 no_dsn() { ! grep -qil '^Content-Type: multipart/report' $(sink_messages) /dev/null; }
 
-# system_db - /var/lib/clamav holds a database (then the empty setting is
-# not "no database" on this machine)
-system_db() { ls /var/lib/clamav/*.cvd /var/lib/clamav/*.cld /var/lib/clamav/*.cud >/dev/null 2>&1; }
 
 pf_new fc
 EMPTY=$PF_DIR/emptydb
@@ -67,8 +69,7 @@ check "empty dir: postsift logs verdict=error, status=deferred" \
 
 # --- no setting and no system database ------------------------------------
 if system_db; then
-	note "/var/lib/clamav holds a database: the no-setting case is skipped"
-	for i in 1 2 3; do ok "skipped: /var/lib/clamav holds a database"; done
+	note "/var/lib/clamav holds a database: the no-setting case (3 checks) is not run"
 else
 	ps_conf "clamav_database_directory=" error_action=pass
 	mk_msg "$PF_DIR/b.eml" "fail closed b"
