@@ -1,5 +1,10 @@
 /*
  * metricsd - the counters over HTTP, for Prometheus (see metricsd.h)
+ *
+ * libmicrohttpd (and GnuTLS under it) is opened at run time, only when
+ * metrics_listen is set: by metricsd_check() when the daemon starts, so
+ * that a missing library stops it with a clear error, and then used by
+ * the helper process alone. Nothing else pays for loading it.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -12,6 +17,7 @@
 
 #include "filter/counters.h"
 #include "filter/metricsd.h"
+#include "lib/dynlib.h"
 #include "lib/hostport.h"
 #include "lib/metrics.h"
 #include "lib/msg.h"
@@ -19,6 +25,48 @@
 
 #define METRICSD_TYPE   "text/plain; version=0.0.4; charset=utf-8"
 #define METRICSD_MAX    (1 << 20)       /* bytes of one answer */
+
+#ifndef METRICSD_MHD_SONAME
+#define METRICSD_MHD_SONAME "libmicrohttpd.so.12"
+#endif
+
+#define METRICSD_FN(name)   __typeof__(name) *name
+
+static struct {
+    METRICSD_FN(MHD_start_daemon);
+    METRICSD_FN(MHD_stop_daemon);
+    METRICSD_FN(MHD_create_response_from_buffer);
+    METRICSD_FN(MHD_add_response_header);
+    METRICSD_FN(MHD_queue_response);
+    METRICSD_FN(MHD_destroy_response);
+} mhd;
+
+static const DYNLIB_SYM metricsd_syms[] = {
+    DYNLIB_SYM_OF(mhd, MHD_start_daemon),
+    DYNLIB_SYM_OF(mhd, MHD_stop_daemon),
+    DYNLIB_SYM_OF(mhd, MHD_create_response_from_buffer),
+    DYNLIB_SYM_OF(mhd, MHD_add_response_header),
+    DYNLIB_SYM_OF(mhd, MHD_queue_response),
+    DYNLIB_SYM_OF(mhd, MHD_destroy_response),
+};
+
+/* metricsd_lib - open libmicrohttpd once; -1 with why in err */
+static int metricsd_lib(VBUF *err)
+{
+    static void *handle;
+    VBUF   *why;
+
+    if (handle != NULL)
+        return 0;
+    why = vbuf_alloc(1024);
+    handle = dynlib_open(METRICSD_MHD_SONAME, metricsd_syms,
+                         (int)(sizeof(metricsd_syms) / sizeof(metricsd_syms[0])), why);
+    if (handle == NULL)
+        vbuf_sprintf(err, "metrics_listen = %s needs libmicrohttpd: %s",
+                     var_metrics_listen, vbuf_str(why));
+    vbuf_free(why);
+    return handle != NULL ? 0 : -1;
+}
 
 /* metricsd_addr - metrics_listen as one socket address; -1 with why */
 static int metricsd_addr(struct sockaddr_storage *ss, socklen_t *len, VBUF *err)
@@ -51,7 +99,9 @@ int     metricsd_check(VBUF *err)
     struct sockaddr_storage ss;
     socklen_t len;
 
-    return *var_metrics_listen ? metricsd_addr(&ss, &len, err) : 0;
+    if (*var_metrics_listen == 0)
+        return 0;
+    return metricsd_addr(&ss, &len, err) < 0 || metricsd_lib(err) < 0 ? -1 : 0;
 }
 
 /* metricsd_reply - one answer with code and text */
@@ -66,14 +116,14 @@ static enum MHD_Result metricsd_reply(struct MHD_Connection *c, unsigned code, c
     }       u;
 
     u.c = text;                         /* copied: MHD_RESPMEM_MUST_COPY */
-    r = MHD_create_response_from_buffer(len, u.v, MHD_RESPMEM_MUST_COPY);
+    r = mhd.MHD_create_response_from_buffer(len, u.v, MHD_RESPMEM_MUST_COPY);
     if (r == NULL)
         return MHD_NO;
-    (void)MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    (void)mhd.MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
     if (code == MHD_HTTP_METHOD_NOT_ALLOWED)
-        (void)MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET");
-    ret = MHD_queue_response(c, code, r);
-    MHD_destroy_response(r);
+        (void)mhd.MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET");
+    ret = mhd.MHD_queue_response(c, code, r);
+    mhd.MHD_destroy_response(r);
     return ret;
 }
 
@@ -127,7 +177,7 @@ void    metricsd_main(void)
     sigset_t set;
     int     sig;
 
-    if (metricsd_addr(&ss, &len, err) < 0) {
+    if (metricsd_addr(&ss, &len, err) < 0 || metricsd_lib(err) < 0) {
         msg_warn("%s", vbuf_str(err));
         vbuf_free(err);
         return;
@@ -138,7 +188,7 @@ void    metricsd_main(void)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigprocmask(SIG_BLOCK, &set, NULL);
-    d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+    d = mhd.MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
                          metricsd_answer, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                          MHD_OPTION_CONNECTION_TIMEOUT, 10U,
                          MHD_OPTION_CONNECTION_LIMIT, 32U, MHD_OPTION_END);
@@ -152,6 +202,6 @@ void    metricsd_main(void)
     msg_info("serving metrics at http://%s/metrics", var_metrics_listen);
     while (sigwait(&set, &sig) != 0)
          /* void */ ;
-    MHD_stop_daemon(d);
+    mhd.MHD_stop_daemon(d);
     vbuf_free(err);
 }

@@ -22,6 +22,7 @@ long  var_clamav_max_files;
 long  var_clamav_max_filesize;
 long  var_clamav_max_recursion;
 long  var_clamav_max_scansize;
+char *var_clamav_temp_dir;
 long  var_clamav_max_scantime;
 char *var_clamav_database_directory;
 long  var_clamd_timeout;
@@ -143,6 +144,8 @@ const CFG_PARAM config_params[] = {
      "most data libclamav scans for one part"},
     {"clamav_max_scantime", CFG_TIME, "120s", &var_clamav_max_scantime, 1, 0,
      "longest libclamav works on one part"},
+    {"clamav_temp_dir", CFG_STR, "", &var_clamav_temp_dir, 0, 0,
+     "where libclamav makes its per-scan directories; empty: a private directory in /dev/shm when that is a tmpfs, else in spool_dir"},
     {"clamd_timeout", CFG_TIME, "60s", &var_clamd_timeout, 1, 0,
      "time limit for one exchange with a clamd server"},
     {"command_arguments", CFG_STR, "", &var_command_arguments, 0, 0,

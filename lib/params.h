@@ -21,6 +21,7 @@ extern long  var_clamd_timeout;           /* seconds per clamd exchange */
 extern char *var_command_arguments;       /* argv of command scanners after the path */
 extern long  var_command_timeout;         /* seconds per command scanner run */
 extern long  var_clamav_max_scansize;
+extern char *var_clamav_temp_dir;        /* "": /dev/shm when a tmpfs, else spool_dir */
 extern long  var_clamav_max_filesize;
 extern long  var_clamav_max_recursion;
 extern long  var_clamav_max_files;

@@ -26,10 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <clamav.h>
 
 #include "lib/msg.h"
 #include "lib/mymalloc.h"
@@ -37,6 +37,7 @@
 #include "lib/spool.h"
 #include "lib/vbuf.h"
 #include "scan/avbackend.h"
+#include "scan/clamlib.h"
 
 #define AVCLAMAV_SYSTEM_DBDIR  "/var/lib/clamav"
 #define AVCLAMAV_BUNDLED       "bundled"
@@ -63,10 +64,10 @@ typedef struct AVCLAMAV {
     struct cl_engine *engine;
     unsigned tmp_gen;                   /* the directory it uses (avclamav_tmp.gen) */
     struct cl_scan_options options;
-    unsigned int sigs;                  /* as cl_load() counted them */
+    unsigned int sigs;                  /* as clamlib.cl_load() counted them */
     int     bundled;                    /* the bundled test signatures */
     long long built;                    /* newest database, epoch seconds; 0 unknown */
-    int     watching;                   /* dbstat holds cl_statinidir() state */
+    int     watching;                   /* dbstat holds clamlib.cl_statinidir() state */
     struct cl_stat dbstat;              /* the loaded directory, for avclamav_changed() */
 } AVCLAMAV;
 
@@ -74,22 +75,36 @@ typedef struct AVCLAMAV {
   * libclamav's temporary files. It makes a directory for every scan under
   * CL_ENGINE_TMPDIR and writes what it decodes there; a process killed
   * mid-scan (pipe_deadline, pipe(8)'s time limit) leaves it behind. So
-  * each process gives it a private directory of its own under spool_dir,
-  * locked for as long as the process lives (spool_private_dir), and
-  * removes, on its way in, those whose process is gone (spool_sweep).
-  * A daemon worker shares the master's engine: at its first scan it makes
-  * its own directory and points its copy of the engine there.
+  * each process gives it a private directory of its own, locked for as
+  * long as the process lives (spool_private_dir), and removes, on its way
+  * in, those whose process is gone (spool_sweep). A daemon worker shares
+  * the master's engine: at its first scan it makes its own directory and
+  * points its copy of the engine there.
+  *
+  * Where (clamav_temp_dir): a directory of memory when one is at hand,
+  * since libclamav makes and removes a directory per scan and per
+  * container, a journaled metadata operation on a disk file system. By
+  * default /dev/shm when it is a tmpfs, sticky and writable by us; else
+  * spool_dir as before. In a shared sticky directory (/dev/shm, or one the
+  * setting names) only the new directory is ours: mkdir 0700 with an
+  * unpredictable name, never an existing one, so neither a symlink nor
+  * another user's directory is ever used. A directory the setting names
+  * that is not shared must be a private one of ours, as spool_dir is
+  * (spool_dir_check: created 0700 when missing, not a symlink, ours).
   */
-#define AVCLAMAV_TMP_PREFIX   "clamtmp-"
+#define AVCLAMAV_TMP_PREFIX     "clamtmp-"
+#define AVCLAMAV_SHM_PREFIX     "postsift-clamtmp-"
+#define AVCLAMAV_SHM            "/dev/shm"
 
 static struct {
     pid_t   pid;                        /* the process that made it, or 0 */
     int     fd;                         /* holds the lock */
-    char   *base;                       /* spool_dir it is in */
+    char   *temp_dir;                   /* clamav_temp_dir it was made for */
+    char   *spool_dir;                  /* and spool_dir */
     VBUF   *path;
     unsigned gen;                       /* counts the directories made */
     int     users;                      /* AVCLAMAVs pointed at this one */
-} avclamav_tmp = {0, -1, NULL, NULL, 0, 0};
+} avclamav_tmp = {0, -1, NULL, NULL, NULL, 0, 0};
 
 /* avclamav_tmp_atexit - remove the directory when its process exits */
 static void avclamav_tmp_atexit(void)
@@ -98,7 +113,7 @@ static void avclamav_tmp_atexit(void)
 }
 
 /* avclamav_tmpdir_remove - see avscan_tmpdir_remove() in avscan.h */
-void avclamav_tmpdir_remove(void)
+void    avclamav_tmpdir_remove(void)
 {
     if (avclamav_tmp.pid != getpid() || avclamav_tmp.fd < 0)
         return;
@@ -113,49 +128,108 @@ const char *avclamav_tmpdir(void)
     return avclamav_tmp.pid == getpid() ? vbuf_str(avclamav_tmp.path) : NULL;
 }
 
+/* avclamav_shared_dir - 1 when dir is a shared sticky directory (mode
+ * 1777 style, owned by root or us, not a symlink) that we may write,
+ * and with tmpfs_only a tmpfs; 0 otherwise */
+static int avclamav_shared_dir(const char *dir, int tmpfs_only)
+{
+    struct stat st;
+    struct statfs sfs;
+
+    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || !(st.st_mode & S_ISVTX)
+        || (st.st_mode & S_IWOTH) == 0 || (st.st_uid != 0 && st.st_uid != geteuid())
+        || access(dir, W_OK | X_OK) < 0)
+        return 0;
+    if (tmpfs_only && (statfs(dir, &sfs) < 0 || sfs.f_type != TMPFS_MAGIC))
+        return 0;
+    return 1;
+}
+
+/* avclamav_tmp_base - the directory to make ours in: clamav_temp_dir,
+ * else /dev/shm when usable, else spool_dir; *prefix is the name prefix
+ * to use there; NULL with why in err */
+static const char *avclamav_tmp_base(const char **prefix, VBUF *err)
+{
+    const char *set = var_clamav_temp_dir ? var_clamav_temp_dir : "";
+
+    *prefix = AVCLAMAV_SHM_PREFIX;
+    if (*set != 0) {
+        if (*set != '/') {
+            vbuf_sprintf(err, "clamav_temp_dir = %s: not an absolute path", set);
+            return NULL;
+        }
+        if (avclamav_shared_dir(set, 0))
+            return set;
+    } else if (avclamav_shared_dir(AVCLAMAV_SHM, 1)) {
+        return AVCLAMAV_SHM;
+    } else {
+        set = var_spool_dir;
+    }
+    *prefix = AVCLAMAV_TMP_PREFIX;
+    if (spool_dir_check(set, err) < 0) {
+        if (set != var_spool_dir)
+            vbuf_sprintf_append(err, " (clamav_temp_dir)");
+        return NULL;
+    }
+    return set;
+}
+
+/* avclamav_tmp_make - this process's directory, new; -1 with why in err */
+static int avclamav_tmp_make(const char *temp_dir, VBUF *err)
+{
+    static int registered;
+    const char *base, *prefix;
+    int     fd, n;
+
+    if (avclamav_tmp.pid == getpid())
+        avclamav_tmpdir_remove();       /* the settings changed (a reload) */
+    else if (avclamav_tmp.fd >= 0)
+        (void)close(avclamav_tmp.fd);   /* the parent's: its lock stays with it */
+    avclamav_tmp.fd = -1;
+    avclamav_tmp.pid = 0;
+    if (avclamav_tmp.path == NULL)
+        avclamav_tmp.path = vbuf_alloc(PATH_MAX);
+    if ((base = avclamav_tmp_base(&prefix, err)) == NULL
+        || (fd = spool_private_dir(base, prefix, avclamav_tmp.path, err)) < 0)
+        return -1;
+    avclamav_tmp.fd = fd;
+    avclamav_tmp.pid = getpid();
+    avclamav_tmp.gen++;                 /* every engine must be pointed here */
+    avclamav_tmp.users = 0;
+    if (avclamav_tmp.temp_dir)
+        myfree(avclamav_tmp.temp_dir);
+    if (avclamav_tmp.spool_dir)
+        myfree(avclamav_tmp.spool_dir);
+    avclamav_tmp.temp_dir = mystrdup(temp_dir);
+    avclamav_tmp.spool_dir = mystrdup(var_spool_dir);
+    if (!registered) {
+        atexit(avclamav_tmp_atexit);
+        registered = 1;
+    }
+    if ((n = spool_sweep(base, prefix)) > 0)
+        msg_info("removed %d scanner director%s left in %s by killed processes",
+                 n, n == 1 ? "y" : "ies", base);
+    return 0;
+}
+
 /* avclamav_tmp_ready - this process has its directory, and av's engine
  * uses it; -1 with why in err */
 static int avclamav_tmp_ready(AVCLAMAV *av, VBUF *err)
 {
-    static int registered;
-    const char *base = var_spool_dir;
+    const char *temp_dir = var_clamav_temp_dir ? var_clamav_temp_dir : "";
     cl_error_t ret;
-    int     fd, n;
 
-    if (base == NULL || *base == 0)
+    if (var_spool_dir == NULL || *var_spool_dir == 0)
         return 0;                       /* no settings (some unit tests) */
-    if (avclamav_tmp.pid != getpid() || strcmp(avclamav_tmp.base, base) != 0) {
-        if (avclamav_tmp.pid == getpid())
-            avclamav_tmpdir_remove();     /* spool_dir changed (a reload) */
-        else if (avclamav_tmp.fd >= 0)
-            (void)close(avclamav_tmp.fd); /* the parent's: its lock stays with it */
-        avclamav_tmp.fd = -1;
-        avclamav_tmp.pid = 0;
-        if (avclamav_tmp.path == NULL)
-            avclamav_tmp.path = vbuf_alloc(PATH_MAX);
-        if (spool_dir_check(base, err) < 0
-            || (fd = spool_private_dir(base, AVCLAMAV_TMP_PREFIX, avclamav_tmp.path, err)) < 0)
-            return -1;
-        avclamav_tmp.fd = fd;
-        avclamav_tmp.pid = getpid();
-        avclamav_tmp.gen++;               /* every engine must be pointed here */
-        avclamav_tmp.users = 0;
-        if (avclamav_tmp.base)
-            myfree(avclamav_tmp.base);
-        avclamav_tmp.base = mystrdup(base);
-        if (!registered) {
-            atexit(avclamav_tmp_atexit);
-            registered = 1;
-        }
-        if ((n = spool_sweep(base, AVCLAMAV_TMP_PREFIX)) > 0)
-            msg_info("removed %d scanner director%s left in %s by killed processes",
-                     n, n == 1 ? "y" : "ies", base);
-    }
+    if ((avclamav_tmp.pid != getpid() || strcmp(avclamav_tmp.temp_dir, temp_dir) != 0
+         || strcmp(avclamav_tmp.spool_dir, var_spool_dir) != 0)
+        && avclamav_tmp_make(temp_dir, err) < 0)
+        return -1;
     if (av->tmp_gen != avclamav_tmp.gen) {
-        if ((ret = cl_engine_set_str(av->engine, CL_ENGINE_TMPDIR,
-                                     vbuf_str(avclamav_tmp.path))) != CL_SUCCESS) {
+        if ((ret = clamlib.cl_engine_set_str(av->engine, CL_ENGINE_TMPDIR,
+                                             vbuf_str(avclamav_tmp.path))) != CL_SUCCESS) {
             vbuf_sprintf(err, "libclamav: cannot set the temporary directory %s: %s",
-                         vbuf_str(avclamav_tmp.path), cl_strerror(ret));
+                         vbuf_str(avclamav_tmp.path), clamlib.cl_strerror(ret));
             return -1;
         }
         av->tmp_gen = avclamav_tmp.gen;
@@ -208,19 +282,22 @@ static void avclamav_clmsg(enum cl_msg severity, const char *fullmsg,
     }
 }
 
-/* avclamav_init - cl_init() the first time; -1 with why in err */
+/* avclamav_init - open libclamav (clamlib_load) and cl_init() it the
+ * first time; -1 with why in err */
 static int avclamav_init(VBUF *err)
 {
     static int done;
     static cl_error_t status;
 
+    if (clamlib_load(err) < 0)
+        return -1;
     if (!done) {
-        cl_set_clcb_msg(avclamav_clmsg);
-        status = cl_init(CL_INIT_DEFAULT);
+        clamlib.cl_set_clcb_msg(avclamav_clmsg);
+        status = clamlib.cl_init(CL_INIT_DEFAULT);
         done = 1;
     }
     if (status != CL_SUCCESS) {
-        vbuf_sprintf(err, "cannot initialize libclamav: %s", cl_strerror(status));
+        vbuf_sprintf(err, "cannot initialize libclamav: %s", clamlib.cl_strerror(status));
         return -1;
     }
     return 0;
@@ -247,9 +324,9 @@ static int avclamav_set_limit(struct cl_engine *engine, enum cl_engine_field fie
 
     if (value > max)
         value = max;
-    if ((ret = cl_engine_set_num(engine, field, value)) != CL_SUCCESS) {
+    if ((ret = clamlib.cl_engine_set_num(engine, field, value)) != CL_SUCCESS) {
         vbuf_sprintf(err, "cannot set libclamav limit %s to %lld: %s",
-                     what, value, cl_strerror(ret));
+                     what, value, clamlib.cl_strerror(ret));
         return -1;
     }
     return 0;
@@ -316,9 +393,9 @@ static int avclamav_load_dir(AVCLAMAV *av, const char *dir, VBUF *err)
         vbuf_sprintf(err, "cannot load signatures from %s: the directory is empty", dir);
     } else {
         av->sigs = 0;
-        ret = cl_load(dir, av->engine, &av->sigs, CL_DB_STDOPT);
+        ret = clamlib.cl_load(dir, av->engine, &av->sigs, CL_DB_STDOPT);
         if (ret != CL_SUCCESS)
-            vbuf_sprintf(err, "cannot load signatures from %s: %s", dir, cl_strerror(ret));
+            vbuf_sprintf(err, "cannot load signatures from %s: %s", dir, clamlib.cl_strerror(ret));
         else if (av->sigs == 0)
             vbuf_sprintf(err, "cannot load signatures from %s: no signatures found", dir);
         else
@@ -350,10 +427,10 @@ static long long avclamav_newest(const char *dir)
             continue;
         if (st.st_mtime > file_newest)
             file_newest = st.st_mtime;
-        if (avclamav_is_cvd(de->d_name) && (cvd = cl_cvdhead(vbuf_str(path))) != NULL) {
+        if (avclamav_is_cvd(de->d_name) && (cvd = clamlib.cl_cvdhead(vbuf_str(path))) != NULL) {
             if (cvd->stime > cvd_newest)
                 cvd_newest = cvd->stime;
-            cl_cvdfree(cvd);
+            clamlib.cl_cvdfree(cvd);
         }
     }
     closedir(dp);
@@ -469,10 +546,10 @@ static void avclamav_watch(AVCLAMAV *av, const char *dir)
     cl_error_t ret;
 
     memset(&av->dbstat, 0, sizeof(av->dbstat));
-    if ((ret = cl_statinidir(dir, &av->dbstat)) == CL_SUCCESS)
+    if ((ret = clamlib.cl_statinidir(dir, &av->dbstat)) == CL_SUCCESS)
         av->watching = 1;
     else
-        msg_warn("cannot watch %s for signature updates: %s", dir, cl_strerror(ret));
+        msg_warn("cannot watch %s for signature updates: %s", dir, clamlib.cl_strerror(ret));
 }
 
 /* avclamav_load_signatures - the signatures the setting names into the
@@ -508,13 +585,13 @@ static void avclamav_set_version(AVCLAMAV *av)
     int     cerr;
 
     if (av->bundled) {
-        vbuf_sprintf(ver, "ClamAV %s, " AVCLAMAV_BUNDLED_TEXT, cl_retver());
+        vbuf_sprintf(ver, "ClamAV %s, " AVCLAMAV_BUNDLED_TEXT, clamlib.cl_retver());
     } else {
-        dbver = cl_engine_get_num(av->engine, CL_ENGINE_DB_VERSION, &cerr);
+        dbver = clamlib.cl_engine_get_num(av->engine, CL_ENGINE_DB_VERSION, &cerr);
         if (cerr == CL_SUCCESS && dbver > 0)
-            vbuf_sprintf(ver, "ClamAV %s/%lld", cl_retver(), dbver);
+            vbuf_sprintf(ver, "ClamAV %s/%lld", clamlib.cl_retver(), dbver);
         else
-            vbuf_sprintf(ver, "ClamAV %s", cl_retver());
+            vbuf_sprintf(ver, "ClamAV %s", clamlib.cl_retver());
     }
     av->version = mystrdup(vbuf_str(ver));
     vbuf_free(ver);
@@ -528,7 +605,7 @@ static int avclamav_load(AVCLAMAV *av, const char *dbdir, VBUF *err)
 
     if (avclamav_init(err) < 0)
         return -1;
-    if ((e = av->engine = cl_engine_new()) == NULL) {
+    if ((e = av->engine = clamlib.cl_engine_new()) == NULL) {
         vbuf_strcpy(err, "cannot create a libclamav engine");
         return -1;
     }
@@ -552,9 +629,9 @@ static int avclamav_load(AVCLAMAV *av, const char *dbdir, VBUF *err)
 
     if (avclamav_load_signatures(av, dbdir, err) < 0)
         return -1;
-    cl_engine_set_clcb_virus_found(e, avclamav_found);
-    if ((ret = cl_engine_compile(e)) != CL_SUCCESS) {
-        vbuf_sprintf(err, "cannot compile the libclamav engine: %s", cl_strerror(ret));
+    clamlib.cl_engine_set_clcb_virus_found(e, avclamav_found);
+    if ((ret = clamlib.cl_engine_compile(e)) != CL_SUCCESS) {
+        vbuf_sprintf(err, "cannot compile the libclamav engine: %s", clamlib.cl_strerror(ret));
         return -1;
     }
 
@@ -594,7 +671,7 @@ static int avclamav_result(AVCLAMAV *av, cl_error_t ret, const char *name,
             vbuf_truncate(virname, len - (sizeof(unofficial) - 1));
         return AV_VIRUS;
     default:
-        vbuf_sprintf(err, "libclamav: %s", cl_strerror(ret));
+        vbuf_sprintf(err, "libclamav: %s", clamlib.cl_strerror(ret));
         return AV_ERROR;
     }
 }
@@ -607,9 +684,9 @@ static void avclamav_close(void *h)
     if (av == NULL)
         return;
     if (av->watching)
-        cl_statfree(&av->dbstat);
+        clamlib.cl_statfree(&av->dbstat);
     if (av->engine)
-        cl_engine_free(av->engine);
+        clamlib.cl_engine_free(av->engine);
     /* the last engine of this process pointed at its directory: nothing
      * will scan there any more */
     if (av->tmp_gen != 0 && av->tmp_gen == avclamav_tmp.gen
@@ -653,7 +730,7 @@ static int avclamav_scan_fd(void *h, int fd, VBUF *virname, VBUF *err)
     pos = lseek(fd, 0, SEEK_CUR);
     found = vbuf_alloc(1024);
     avclamav_temp_trouble[0] = 0;
-    ret = cl_scandesc_callback(fd, NULL, &name, &scanned, av->engine, &av->options, found);
+    ret = clamlib.cl_scandesc_callback(fd, NULL, &name, &scanned, av->engine, &av->options, found);
     result = avclamav_result(av, ret, name, found, virname, err);
     vbuf_free(found);
     if (pos >= 0 && lseek(fd, pos, SEEK_SET) < 0)
@@ -676,14 +753,14 @@ static int avclamav_scan_mem(void *h, const void *buf, size_t len, VBUF *virname
         return AV_CLEAN;
     if (avclamav_tmp_ready(av, err) < 0)
         return AV_ERROR;
-    if ((map = cl_fmap_open_memory(buf, len)) == NULL) {
+    if ((map = clamlib.cl_fmap_open_memory(buf, len)) == NULL) {
         vbuf_strcpy(err, "libclamav: cannot map the buffer");
         return AV_ERROR;
     }
     found = vbuf_alloc(1024);
     avclamav_temp_trouble[0] = 0;
-    ret = cl_scanmap_callback(map, NULL, &name, &scanned, av->engine, &av->options, found);
-    cl_fmap_close(map);
+    ret = clamlib.cl_scanmap_callback(map, NULL, &name, &scanned, av->engine, &av->options, found);
+    clamlib.cl_fmap_close(map);
     result = avclamav_result(av, ret, name, found, virname, err);
     vbuf_free(found);
     return result;
@@ -713,7 +790,7 @@ static int avclamav_changed(void *h)
     if (!av->watching)
         return 0;
     /* 1 is a change; an error (the directory went away) is one too */
-    return cl_statchkdir(&av->dbstat) != 0;
+    return clamlib.cl_statchkdir(&av->dbstat) != 0;
 }
 
 /* avclamav_built - when the loaded database was built; 0 unknown */

@@ -8,7 +8,8 @@
  * no-op unless NOTIFY_SOCKET is set, as in a Type=notify unit): READY=1
  * only once the engine is loaded and the first workers are forked,
  * RELOADING=1 and READY=1 around a reload, STOPPING=1 at the drain, and
- * a STATUS= line with each.
+ * a STATUS= line with each. libsystemd is opened at run time, and only
+ * when NOTIFY_SOCKET is set.
  */
 #include <errno.h>
 #include <poll.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "lib/clock.h"
+#include "lib/dynlib.h"
 #include "lib/msg.h"
 #include "lib/mymalloc.h"
 #include "server/detach.h"
@@ -110,12 +112,46 @@ static int same_string(const char *a, const char *b)
     return (a == NULL || b == NULL) ? a == b : strcmp(a, b) == 0;
 }
 
+ /*
+  * libsystemd is opened (lib/dynlib.c) only when a service manager waits
+  * for word from us, so that no other process pays for loading it and
+  * what it depends on.
+  */
+#ifndef SERVER_SYSTEMD_SONAME
+#define SERVER_SYSTEMD_SONAME "libsystemd.so.0"
+#endif
+
+static struct {
+    __typeof__(sd_notifyf) *sd_notifyf;        /* NULL: nobody listens */
+} master_sd;
+
+static const DYNLIB_SYM master_sd_syms[] = {
+    DYNLIB_SYM_OF(master_sd, sd_notifyf),
+};
+
+/* master_notify_open - open libsystemd when NOTIFY_SOCKET is set; a
+ * fatal error when it cannot be, as the manager would wait in vain */
+static void master_notify_open(void)
+{
+    VBUF   *err;
+
+    if (master_sd.sd_notifyf != NULL || getenv("NOTIFY_SOCKET") == NULL)
+        return;
+    err = vbuf_alloc(1024);
+    if (dynlib_open(SERVER_SYSTEMD_SONAME, master_sd_syms, 1, err) == NULL)
+        msg_fatal("NOTIFY_SOCKET is set, but the service manager cannot be told "
+                  "that the daemon is ready: %s", vbuf_str(err));
+    vbuf_free(err);
+}
+
 /* master_notify - tell the service manager (nothing without NOTIFY_SOCKET) */
 static void master_notify(const char *state, const char *status)
 {
     int     rc;
 
-    rc = sd_notifyf(0, "%s\nSTATUS=%s", state, status);
+    if (master_sd.sd_notifyf == NULL)
+        return;
+    rc = master_sd.sd_notifyf(0, "%s\nSTATUS=%s", state, status);
     if (rc < 0)
         msg_warn("cannot notify the service manager (%s): %s", state, strerror(-rc));
 }
@@ -610,6 +646,7 @@ static void master_start(void)
     VBUF   *names = vbuf_alloc(4096);
 
     msg_set_cleanup(master_cleanup);
+    master_notify_open();
     privs_lookup(&id, cfg.set.user ? cfg.set.user : "", cfg.set.user_param);
     if (cfg.set.pid_file)
         pidfile_take(cfg.set.pid_file, cfg.set.pid_file_param, ops->name, id.uid, id.gid,

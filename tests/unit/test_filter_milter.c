@@ -595,6 +595,9 @@ int     main(int argc, char **argv)
     refprog = prog;
     snprintf(log_path, sizeof(log_path), "%s/log", tmpdir);
     msg_set_logfile(log_path);
+    snprintf(spool, sizeof(spool), "%s/spool", tmpdir);
+    if (mkdir(spool, 0700) < 0)         /* as milter.c's spool_dir_check() would */
+        msg_fatal("mkdir %s: %s", spool, strerror(errno));
     snprintf(spool, sizeof(spool), "spool_dir=%s/spool", tmpdir);
     snprintf(qdir, sizeof(qdir), "quarantine_dir=%s/quarantine", tmpdir);
     set(spool);

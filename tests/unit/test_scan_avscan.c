@@ -920,6 +920,10 @@ int     main(void)
         msg_fatal("mkdtemp: %s", strerror(errno));
     snprintf(nameval, sizeof(nameval), "spool_dir=%s/spool", tmpdir);
     ut_set(nameval);
+    /* the directories of libclamav on disk, in spool_dir: what the checks
+     * below look at (the default, /dev/shm, is test_scan_clamtemp's) */
+    snprintf(nameval, sizeof(nameval), "clamav_temp_dir=%s/spool", tmpdir);
+    ut_set(nameval);
 
     test_unchecked_names();
     /* a system database would take a minute to load: test with none */
