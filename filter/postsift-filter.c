@@ -51,6 +51,15 @@ DESCRIPTION
     binds smtpd_listen, loads the scanner once, drops to daemon_user and
     serves through smtpd_workers worker processes (see DAEMON below).
 
+    The bounds of an smtpd mode session: an envelope address of more than
+    512 bytes or with a control character is refused (501 5.1.7 for the
+    sender, 501 5.1.3 for a recipient); a message takes at most 1000
+    recipients (452 4.5.3 for the others, which Postfix sends again in
+    another transaction); the 20th protocol error ends the session (421
+    4.7.0; see smtpd_junk_command_limit); smtpd_timeout and
+    smtpd_session_deadline passed give 421 4.4.2 and close, and
+    smtpd_data_done_timeout passed gives 451 4.4.7 for the message.
+
     In smtpd mode the session may also be LMTP (RFC 2033), so that
     Postfix's lmtp(8) client can be the scan transport (content_filter =
     scan:inet:[127.0.0.1]:10025 with master.cf "scan unix - - n - 10
@@ -82,6 +91,13 @@ DESCRIPTION
     QUEUE_ID: verdict=V, action=A, status=STATUS (why), detail="...",
     queued_as=ID, delay=S, size=N, [client=NAME[ADDR], ]from=<sender>,
     to=<r1>,<r2>,<r3> (+N more)
+    QUEUE_ID is NOQUEUE when there is none, queued_as and status are "-"
+    when there is nothing to say, and delay is in seconds with two
+    decimals. status is sent (handed back to Postfix), discarded,
+    quarantined (the quarantine id in parentheses), deferred, bounced
+    (pipe mode: a reject, or a 5xx from the reinjection smtpd; pipe(8)
+    bounces the message), rejected (smtpd and milter modes: a 5xx given
+    to the client) or held (milter mode, quarantine_method = hold).
     What matters comes first; detail= is there when there is one, quoted
     (\" and \\ escaped, control characters as \xHH). The recipient list
     ends the line: at most three recipients are named, then "(+N more)"
@@ -142,6 +158,8 @@ OPTIONS
         a leading = is dropped, and an empty value sends no ORCPT.
     -v
         Log each part inspected; repeat for more.
+    --version
+        As the first argument: print "postsift-filter VERSION" and exit 0.
 HAND TEST
     postsift-filter -m scan [--json] [FILE|-]... inspects each message
     exactly as delivery would: the same settings (-c, -o), the same copy
@@ -187,25 +205,55 @@ COUNTERS
     messages and bytes by design (pipe, smtpd, spawn, lmtp, milter) and
     verdict; actions by design; the scan time (a histogram with
     Prometheus's buckets, 5 ms to 10 s); deferrals by cause (scanner,
-    spool, timeout, downstream, other); reinjections (sent, refused,
-    deferred); reloads (ok, failed); the loaded signatures (count,
+    spool, timeout, downstream, other); reinjections of pass and tag
+    (sent, refused, deferred; not in milter mode, where Postfix keeps the
+    message); reloads (ok, failed); the loaded signatures (count,
     version, age of the newest database); and the busy and idle workers
     of each daemon. The file is made at the first count (mode 0600); one
     that cannot be opened is warned about once and nothing is counted;
     mail is never delayed for it. Processes running as root count
     nothing.
 
+    The design of a message is where it came in: pipe is pipe mode;
+    smtpd is the smtpd daemon (-m smtpd -d), which serves the advanced
+    design and the before-queue proxy alike, so both count as smtpd;
+    spawn is -m smtpd under spawn(8) (install spawn, or before-queue
+    --spawn); lmtp is an LMTP session of either; milter is the milter.
+
     postsift-filter -m status prints them as a table (--json: one JSON
     object); it only reads the file, as any user that may. Exit status
-    0, or 2 when there is no counter file to read.
+    0, or 2 when there is no counter file to read or the output cannot
+    be written.
 
     With metrics_listen set (for example 127.0.0.1:9135), the smtpd and
     milter daemons serve the same counters at http://metrics_listen/metrics
     in the Prometheus text format (version 0.0.4, names starting with
     postsift_), from a helper process of the daemon that runs as
     daemon_user, is started again when it dies and stops with the
-    daemon. Only GET /metrics is answered (another path: 404). A change
-    of metrics_listen takes a restart, not a reload.
+    daemon. Only GET /metrics is answered (another path: 404, another
+    method: 405; 503 while the counter file cannot be read). A helper
+    that cannot listen logs "metrics_listen = ADDRESS: cannot listen" and
+    tries again a minute later. A change of metrics_listen takes a
+    restart, not a reload. The metrics:
+
+        postsift_messages_total{design,verdict}
+        postsift_message_bytes_total{design,verdict}
+        postsift_actions_total{design,action}
+        postsift_scan_duration_seconds (histogram: _bucket{le}, _sum, _count)
+        postsift_tempfails_total{cause}
+        postsift_reinjections_total{result}
+        postsift_reloads_total{result}
+        postsift_signatures
+        postsift_signature_version
+        postsift_signature_age_seconds (absent while the age is unknown)
+        postsift_workers{design,state}
+
+    design is pipe, smtpd, spawn, lmtp or milter (postsift_workers:
+    smtpd or milter), verdict clean, unchecked, rejected, banned,
+    infected or error, action pass, tag, reject, discard, quarantine or
+    defer, cause scanner, spool, timeout, downstream or other, result
+    sent, refused or deferred (reloads: ok or failed), state busy or
+    idle.
 EXIT STATUS
     pipe(8) defers mail only on exit status 75 and bounces it on every
     other non-zero status, so postsift-filter uses exactly three:

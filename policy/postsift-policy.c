@@ -181,8 +181,13 @@ LOGGING
 
         QUEUE_ID: client=NAME[ADDR], from=<sender>, to=<recipient>, state=RCPT, rule=NAME, matched=(attr="value", ...), action="ACTION", detail="why"
 
-    NOQUEUE stands for an unknown queue id; rule=none with action="DUNNO"
-    when no rule answered. Malformed requests, store errors and rules
+    NOQUEUE stands for an unknown queue id, and "unknown" for a missing
+    client name or address; rule=none with action="DUNNO" when no rule
+    answered. matched= is there when the rule had conditions, detail=
+    when there is one; each value is cut at 256 bytes and shown printable.
+    The daemon logs "policy rules loaded: WHAT" at start and "policy
+    rules reloaded: WHAT" after a reload (WHAT: the rules, tables and
+    secret, as -m check prints them). Malformed requests, store errors and rules
     that cannot be loaded are logged as warnings.
 OPTIONS
     -m spawn
@@ -203,6 +208,8 @@ OPTIONS
         Print the settings that differ from their defaults; with -a, all.
     -v
         More logging.
+    --version
+        As the first argument: print "postsift-policy VERSION" and exit 0.
 DAEMON
     Started as root, the daemon binds policy_listen, writes and locks
     policy_pid_file, drops to daemon_user and only then loads the rules;
@@ -220,7 +227,12 @@ DAEMON
     SIGUSR2
         Open log_file again by name (logrotate); nothing is reloaded.
     Under systemd (Type=notify, -F) the master sends READY=1 once the rules
-    are loaded and the workers are forked.
+    are loaded and the workers are forked, RELOADING=1 and READY=1 around
+    a reload, and STOPPING=1 when it drains; without NOTIFY_SOCKET nothing
+    is sent. policy_listen, daemon_user and policy_pid_file need a
+    restart. When a service manager passes listening sockets (LISTEN_PID,
+    LISTEN_FDS, as systemd's .socket units do), the daemon serves on them
+    and does not bind policy_listen.
 EXIT STATUS
     0
         Done (spawn: the connection ended; check: the rules load; mint:

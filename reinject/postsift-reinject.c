@@ -128,6 +128,8 @@ OPTIONS
             17 3 * * * postsift-reinject --expire 30
     -v
         Log more; repeat for more still.
+    --version
+        As the first argument: print "postsift-reinject VERSION" and exit 0.
 EXIT STATUS
     0
         The message was handed to Postfix (or released); the quarantine

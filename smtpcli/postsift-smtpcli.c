@@ -63,8 +63,8 @@ OPTIONS
     -H helo
         The EHLO name; the default is the host name.
     -t timeout
-        Seconds allowed for the connection and for each command; the
-        default is 300.
+        Seconds allowed for the connection and for each command, 1 to
+        86400; the default is 300.
     -L
         Speak LMTP: LHLO, and one reply per accepted recipient after the
         message.
@@ -72,22 +72,29 @@ OPTIONS
         All or nothing: when any recipient is refused, send RSET instead
         of the message.
     -n count
-        Send the same message count times in one session (for benchmarks).
-        The summary then gives the rate. Sending stops at the first
+        Send the same message count times in one session (for benchmarks),
+        1 to 10000000. The summary then gives the rate, "(N of COUNT
+        messages sent in S s, R msg/s)". Sending stops at the first
         failure.
     -v
         Print the commands sent as well. Twice: also log protocol detail on
         standard error.
+    --version
+        As the first argument: print "postsift-smtpcli VERSION" and exit 0.
+
+    A message read from standard input that is not a regular file is
+    kept in memory, at most 256 MB; a larger one is an error (75).
 EXIT STATUS
     0
         The server accepted the message for every recipient.
     69
-        The server refused it permanently (5xx): at MAIL FROM, for every
-        recipient, or at the end of data, or some recipients were refused
+        The server refused it permanently (5xx): in its greeting or to
+        EHLO/LHLO, at MAIL FROM, for every recipient, or at the end of data, or some recipients were refused
         with 5xx while the others got the message.
     75
-        Anything else: a usage error, a connection failure or timeout, a
-        4xx reply, or (with -a) a partial refusal.
+        Anything else: a usage error (a bad -t or -n value included), a
+        file that cannot be read, a connection failure or timeout, a 4xx
+        reply, or (with -a) a partial refusal.
 SEE ALSO
     postsift(7), postsift-reinject(8), postsift-filter(8)
 --*/

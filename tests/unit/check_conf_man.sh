@@ -79,5 +79,38 @@ done <<EOF
 $entries
 EOF
 
+# The bounds: NAME<TAB>MIN<TAB>MAX of every number, time and size.
+bounds=$(sed -n 's/^[[:space:]]*{"\([a-z0-9_]*\)", *CFG_\(INT\|TIME\|SIZE\), *[^&]*&var_[a-z0-9_]*, *\([0-9-]*\), *\([0-9-]*\),.*/\1	\3	\4/p' \
+         "$params")
+if [ -z "$bounds" ]; then
+    echo "check_conf_man: no bounds found in $params" >&2
+    fail=$((fail + 1))
+fi
+
+# text NAME - the text of NAME's entry on one line, "\-" undone
+text() {
+    awk -v n="$1" '
+        /^\\fB[a-z0-9_]*\\fR \(default: / { on = (index($0, "\\fB" n "\\fR ") == 1); next }
+        /^\.(TP|SH|SS|PP)/ { on = 0 }
+        on { printf "%s ", $0 }' "$page" | sed 's/\\-/-/g'
+}
+
+# Every bound is in the entry's text.
+while IFS="$tab" read -r name min max; do
+    [ -n "$name" ] || continue
+    t=$(text "$name")
+    if [ "$max" -gt 0 ] && ! printf '%s\n' "$t" | grep -Eq -- "to $max([^0-9]|\$)"; then
+        echo "check_conf_man: $name: the maximum $max is not in its entry" >&2
+        fail=$((fail + 1))
+    elif [ "$min" -ge 1 ] && ! printf '%s\n' "$t" | grep -Eq -- "(Minimum $min|(^|[^0-9])$min to )"; then
+        echo "check_conf_man: $name: the minimum $min is not in its entry" >&2
+        fail=$((fail + 1))
+    else
+        pass=$((pass + 1))
+    fi
+done <<EOF
+$bounds
+EOF
+
 echo "check_conf_man: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
