@@ -135,6 +135,7 @@ typedef struct MILTER_STATE {
     struct timespec mail_time;
     int     fd;                         /* the spool file, or -1 */
     char   *obuf;                       /* spool write buffer */
+    off_t   written;                    /* bytes in the spool file */
     size_t  olen;
     long long size;                     /* bytes of the message */
     int     oversize, keep_oversize;
@@ -353,9 +354,13 @@ static void milter_spool_flush(MILTER_STATE *st)
 {
     char    why[128];
 
-    if (st->olen > 0 && st->fd >= 0 && spool_write_all(st->fd, st->obuf, st->olen) < 0) {
-        snprintf(why, sizeof(why), "write to spool: %s", strerror(errno));
-        milter_fail(st, why);
+    if (st->olen > 0 && st->fd >= 0) {
+        if (spool_write_grow(st->fd, var_spool_dir, st->written, st->obuf, st->olen) < 0) {
+            snprintf(why, sizeof(why), "write to spool: %s", strerror(errno));
+            milter_fail(st, why);
+        } else {
+            st->written += (off_t)st->olen;
+        }
     }
     st->olen = 0;
 }
@@ -368,8 +373,8 @@ static void milter_spool_open(MILTER_STATE *st)
     if (st->fd >= 0 || st->failed[0])
         return;
     err = vbuf_alloc(4096);
-    if (spool_dir_check(var_spool_dir, err) < 0
-        || (st->fd = spool_create(var_spool_dir, err)) < 0) {
+    st->written = 0;
+    if ((st->fd = spool_create_mem(var_spool_dir, err)) < 0) {
         msg_warn("%s: %s", milter_qid(st), vbuf_str(err));
         milter_fail(st, "cannot create a spool file");
     }

@@ -617,28 +617,23 @@ typedef struct DATA_RX {
     long long size;             /* message bytes (LF form) */
     int     oversize;
     int     werr;               /* spool write failed: errno */
+    off_t   written;            /* bytes in the spool */
     char   *obuf;
     size_t  olen;
 } DATA_RX;
 
-/* data_flush - the buffered bytes to the spool */
+/* data_flush - the buffered bytes to the spool (in memory until the
+ * message passes var_memory_spool_limit) */
 static void data_flush(DATA_RX *rx)
 {
-    char   *p = rx->obuf;
-    ssize_t w;
-
-    while (rx->writing && rx->olen > 0) {
-        w = write(rx->fd, p, rx->olen);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
+    if (rx->writing && rx->olen > 0) {
+        if (spool_write_grow(rx->fd, var_spool_dir, rx->written, rx->obuf, rx->olen) < 0) {
             /* keep reading to the end: the session must stay in step */
-            rx->werr = w < 0 ? errno : ENOSPC;
+            rx->werr = errno ? errno : ENOSPC;
             rx->writing = 0;
-            break;
+        } else {
+            rx->written += (off_t)rx->olen;
         }
-        p += w;
-        rx->olen -= (size_t)w;
     }
     rx->olen = 0;
 }
@@ -1982,7 +1977,7 @@ static int smtpd_data_open(SMTPD_STATE *st)
         return -1;
     }
     err = vbuf_alloc(4096);
-    if (spool_dir_check(var_spool_dir, err) < 0 || (fd = spool_create(var_spool_dir, err)) < 0) {
+    if ((fd = spool_create_mem(var_spool_dir, err)) < 0) {
         msg_warn("%s", vbuf_str(err));
         smtpd_reply(st, "451 4.3.0 Error: cannot create a spool file, try again later");
         vbuf_free(err);

@@ -193,15 +193,31 @@ static ssize_t netio_fill(NETIO *io)
     }
 }
 
-/* netio_send_all - write len bytes to wfd within the limits; -1 on error */
+/* netio_expired - the operation's time or the deadline is up */
+static int netio_expired(NETIO *io)
+{
+    struct timespec now;
+
+    if (!io->op_timed && !io->has_deadline)
+        return 0;
+    now = clock_now();
+    return (io->op_timed && netio_ms_until(io->op_end, now) == 0)
+        || (io->has_deadline && netio_ms_until(io->deadline, now) == 0);
+}
+
+/* netio_send_all - write len bytes to wfd within the limits; -1 on error.
+ * A socket is tried at once (it nearly always has room, and the poll()
+ * would cost a system call per reply); poll() only when it is full. */
 static int netio_send_all(NETIO *io, const char *buf, size_t len)
 {
     ssize_t n;
     size_t chunk;
+    int     ready = io->wsock && !netio_expired(io);
 
     while (len > 0) {
-        if (netio_wait(io, io->wfd, POLLOUT, "writing to") < 0)
+        if (!ready && netio_wait(io, io->wfd, POLLOUT, "writing to") < 0)
             return -1;
+        ready = 0;
         if (io->wsock) {
             n = send(io->wfd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
         } else {

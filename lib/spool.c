@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -103,6 +104,76 @@ int spool_create(const char *dir, VBUF *err)
     }
     vbuf_sprintf(err, "cannot create spool file in %s: %s", dir, strerror(errno));
     return -1;
+}
+
+/* TODO: defined in lib/params.c ("memory_spool_limit", CFG_SIZE, "4m")
+ * once the setting is there; this definition goes then */
+long    var_memory_spool_limit = 4L * 1024 * 1024;
+
+/* spool_create_mem - a memfd (no name on disk, made 0600), or
+ * a disk spool file when memory is not to be used or fails */
+int spool_create_mem(const char *dir, VBUF *err)
+{
+    int     fd;
+
+    /* checked even for memory: a message may outgrow it, and a broken
+     * spool_dir is better refused at once (two cheap system calls) */
+    if (spool_dir_check(dir, err) < 0)
+        return -1;
+    if (var_memory_spool_limit > 0) {
+        /* a memfd is born 0777; through /proc/PID/fd it would be open to
+         * anyone who may look into the process: 0600 like the rest */
+        if ((fd = memfd_create("postsift-spool", MFD_CLOEXEC)) >= 0) {
+            if (fchmod(fd, 0600) == 0)
+                return fd;
+            msg_warn("memfd: fchmod: %s; spooling to disk", strerror(errno));
+            (void)close(fd);
+        }
+        if (errno != ENOSYS && errno != EINVAL)
+            msg_warn("memfd_create: %s; spooling to disk", strerror(errno));
+    }
+    return spool_create(dir, err);
+}
+
+/* spool_is_mem - a memfd answers F_GET_SEALS, a file on disk does not */
+int spool_is_mem(int fd)
+{
+    return fcntl(fd, F_GET_SEALS) >= 0;
+}
+
+/* spool_to_disk - move a memory spool file of have bytes to disk, under
+ * the same descriptor number, its offset at the end */
+static int spool_to_disk(int fd, const char *dir, off_t have)
+{
+    VBUF   *err = vbuf_alloc(1024);
+    int     dfd, saved;
+
+    if (spool_dir_check(dir, err) < 0 || (dfd = spool_create(dir, err)) < 0) {
+        msg_warn("%s", vbuf_str(err));
+        vbuf_free(err);
+        errno = EIO;
+        return -1;
+    }
+    vbuf_free(err);
+    errno = 0;
+    if (spool_copy_fd(fd, dfd) < 0 || lseek(dfd, 0, SEEK_END) != have
+        || dup3(dfd, fd, O_CLOEXEC) < 0) {
+        saved = errno ? errno : EIO;
+        (void)close(dfd);
+        errno = saved;
+        return -1;
+    }
+    (void)close(dfd);
+    return 0;
+}
+
+/* spool_write_grow - append, out of memory onto disk past the limit */
+int spool_write_grow(int fd, const char *dir, off_t have, const void *buf, size_t len)
+{
+    if (have + (off_t)len > var_memory_spool_limit && spool_is_mem(fd)
+        && spool_to_disk(fd, dir, have) < 0)
+        return -1;
+    return spool_write_all(fd, buf, len);
 }
 
 /* spool_copy_fd - copy src from offset 0 (a pipe: what it still holds)

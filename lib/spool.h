@@ -7,6 +7,12 @@
  * O_TMPFILE, or failing that with an unpredictable name, O_EXCL|O_NOFOLLOW,
  * and unlinked at once: no path ever outlives the open descriptor, so no
  * exit path (SIGKILL included) can leave a message behind.
+ *
+ * A transient spool file (the SMTP designs and the milter, where Postfix
+ * keeps the message in its queue until our reply) lives in memory, in a
+ * memfd that has no name anywhere, up to var_memory_spool_limit bytes;
+ * spool_write_grow() moves it to a disk spool file, under the same
+ * descriptor number, when it would grow past that.
  */
 #ifndef POSTSIFT_SPOOL_H
 #define POSTSIFT_SPOOL_H
@@ -22,6 +28,23 @@ int spool_dir_check(const char *dir, VBUF *err);
 
 /* spool_create - new anonymous read/write file in dir; -1 with why in err */
 int spool_create(const char *dir, VBUF *err);
+
+/* var_memory_spool_limit - bytes a transient spool file may hold in
+ * memory; 0: always on disk (TODO: a setting in lib/params.c) */
+extern long var_memory_spool_limit;
+
+/* spool_create_mem - a transient file: in memory when the limit allows
+ * and the kernel can, else spool_create(dir); -1 with why in err */
+int spool_create_mem(const char *dir, VBUF *err);
+
+/* spool_is_mem - fd is a spool file in memory */
+int spool_is_mem(int fd);
+
+/* spool_write_grow - append len bytes to a spool file that holds have
+ * bytes (its offset at the end); one in memory that would pass
+ * var_memory_spool_limit moves to a disk file in dir first, under the
+ * same descriptor number. 0, or -1 with errno set */
+int spool_write_grow(int fd, const char *dir, off_t have, const void *buf, size_t len);
 
 /* spool_random_name - fill buf with min(len-1, 64) unpredictable [A-Za-z0-9] chars */
 void spool_random_name(char *buf, size_t len);

@@ -25,10 +25,13 @@
  *   trailer appended to a program cannot turn it into a disk image.
  * - "vhdxfile" at the start, which libmagic describes without a MIME type.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <magic.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -38,6 +41,9 @@
 
 struct FILETYPE {
     magic_t magic;
+    int     text_fast;      /* plain text may skip libmagic */
+    unsigned char first[256];   /* filetype_markers by first byte: 1 + index
+                                 * of the first one, 0 none (sorted list) */
     char   *buf;            /* FILETYPE_BYTES_MAX, for filetype_fd */
 };
 
@@ -50,6 +56,7 @@ typedef struct FILETYPE_SRC {
     off_t   size;
 } FILETYPE_SRC;
 
+#define FILETYPE_PLAIN      "text/plain"
 #define FILETYPE_MSI        "application/x-msi"
 #define FILETYPE_UDIF       "application/x-apple-diskimage"
 #define FILETYPE_VHD        "application/x-virtualbox-vhd"
@@ -201,6 +208,8 @@ static void filetype_setparam(magic_t magic, int param, size_t value, const char
                  magic_error(magic) ? magic_error(magic) : strerror(errno));
 }
 
+static void filetype_marker_index(FILETYPE *ft);
+
 /* filetype_open - load the magic database */
 FILETYPE *filetype_open(VBUF *err)
 {
@@ -225,8 +234,179 @@ FILETYPE *filetype_open(VBUF *err)
     filetype_setparam(magic, MAGIC_PARAM_ENCODING_MAX, 65536, "encoding_max");
     ft = mymalloc(sizeof(*ft));
     ft->magic = magic;
+    ft->text_fast = 0;
+    filetype_marker_index(ft);
     ft->buf = NULL;
     return ft;
+}
+
+/*
+ * Plain text without libmagic. libmagic spends most of its time on short
+ * text: every soft-magic test runs, regular expressions included, only
+ * to answer text/plain. Its other answers for text come from tests at the
+ * start of the data (#!, @echo, REGEDIT4, [Shell], <html, %PDF, From:,
+ * BEGIN:VCARD, {\rtf, ...) or from words searched in the first kilobytes
+ * (<script, <?xml, #include, function, ...). So a part goes to libmagic
+ * unless all of this holds, and is text/plain then:
+ * - every byte is printable ASCII, tab, CR, LF or FF, or part of a valid
+ *   UTF-8 sequence (no BOM, no NUL, no other control);
+ * - the first character that is not white space is a letter or a digit,
+ *   and the first line is not a header ("Name:" or "From ");
+ * - no marker of a script, markup or program appears anywhere, in any
+ *   case (filetype_markers).
+ * Anything else, a single odd byte included, goes to libmagic as before.
+ */
+/* sorted by first byte, lower case (filetype_marker_index) */
+static const char *const filetype_markers[] = {
+    "#!", "#!/", "#define", "#import", "#include", "$env:", "%!", "%pdf", "+++ ",
+    "--- ", "-encodedcommand", "<![cdata", "<!doctype", "<%", "<?", "<body",
+    "<component", "<head", "<hta", "<html", "<job", "<meta", "<package", "<script",
+    "<scriptlet", "<svg", "<xml", "@@ ", "@echo", "@if", "@rem", "@set", "[shell]",
+    "\\begin", "\\document", "\\input", "activexobject", "begin", "begin:v",
+    "bitsadmin", "certutil", "class ", "cmd", "const ", "createobject", "cscript",
+    "def ", "diff ", "dim ", "document.", "end sub", "eval", "execute", "function",
+    "getobject", "http-equiv", "iex", "import ", "invoke-", "javascript", "jscript",
+    "module", "msgid", "mshta", "package ", "powershell", "program", "pwsh",
+    "regedit", "registry", "regsvr", "require", "rundll", "shell", "sub ", "var ",
+    "vbs", "vbscript", "window.", "wscript", "{\\rtf",
+};
+
+/* filetype_utf8 - length of a valid UTF-8 sequence (2 to 4 bytes) at p,
+ * or 0 */
+static size_t filetype_utf8(const unsigned char *p, size_t len)
+{
+    size_t  n, i;
+    unsigned c = p[0];
+
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4;
+    else
+        return 0;
+    if (len < n)
+        return 0;
+    for (i = 1; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    /* overlong, surrogates, past U+10FFFF; and the BOM */
+    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F)
+        || (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F)
+        || (c == 0xEF && p[1] == 0xBB && p[2] == 0xBF))
+        return 0;
+    return n;
+}
+
+/* filetype_plain_bytes - all bytes are text (see above) */
+static int filetype_plain_bytes(const unsigned char *p, size_t len)
+{
+    size_t  i = 0, n;
+
+    while (i < len) {
+        if ((p[i] >= 0x20 && p[i] < 0x7F) || p[i] == '\t' || p[i] == '\n'
+            || p[i] == '\r' || p[i] == '\f') {
+            i++;
+        } else if (p[i] >= 0x80 && (n = filetype_utf8(p + i, len - i)) > 0) {
+            i += n;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* filetype_plain_start - starts with a letter or digit, and the first
+ * line is no header */
+static int filetype_plain_start(const unsigned char *p, size_t len)
+{
+    size_t  i = 0, j;
+
+    while (i < len && isspace(p[i]))
+        i++;
+    if (i == len || !isalnum(p[i]))
+        return 0;
+    if (len - i >= 5 && memcmp(p + i, "From ", 5) == 0)
+        return 0;
+    for (j = i; j < len && (isalnum(p[j]) || p[j] == '-' || p[j] == '_'); j++)
+        ;
+    return j == len || p[j] != ':';
+}
+
+/* filetype_marker_index - first[] of ft: where each byte's markers start
+ * in filetype_markers (sorted by their first byte, see filetype_open) */
+static void filetype_marker_index(FILETYPE *ft)
+{
+    size_t  k;
+    unsigned char c;
+
+    memset(ft->first, 0, sizeof(ft->first));
+    for (k = sizeof(filetype_markers) / sizeof(filetype_markers[0]); k-- > 0;) {
+        c = (unsigned char)filetype_markers[k][0];
+        ft->first[c] = (unsigned char)(k + 1);
+        ft->first[toupper(c)] = (unsigned char)(k + 1);
+    }
+}
+
+/* filetype_has_marker - one of filetype_markers, in any case */
+static int filetype_has_marker(const FILETYPE *ft, const unsigned char *p, size_t len)
+{
+    size_t  i, k, mlen;
+    const char *m;
+    int     c;
+
+    for (i = 0; i < len; i++) {
+        if (ft->first[p[i]] == 0)
+            continue;
+        c = tolower(p[i]);
+        for (k = ft->first[p[i]] - 1U; k < sizeof(filetype_markers) / sizeof(filetype_markers[0])
+             && (unsigned char)filetype_markers[k][0] == c; k++) {
+            m = filetype_markers[k];
+            mlen = strlen(m);
+            if (len - i >= mlen && strncasecmp((const char *)p + i, m, mlen) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* filetype_plain_text - text/plain for sure, without libmagic */
+static int filetype_plain_text(const FILETYPE *ft, const FILETYPE_SRC *src)
+{
+    return src->len > 0 && src->size == (off_t)src->len
+        && src->len <= FILETYPE_BYTES_MAX
+        && filetype_plain_bytes(src->buf, src->len)
+        && filetype_plain_start(src->buf, src->len)
+        && !filetype_has_marker(ft, src->buf, src->len);
+}
+
+/* filetype_text_fast - allow the plain text path unless a banned type
+ * could be one libmagic gives to text that the path calls text/plain */
+void filetype_text_fast(FILETYPE *ft, const char *banned_types)
+{
+    static const char *const seen[] = {     /* the path never hides these */
+        "text/x-shellscript", "text/x-msdos-batch", "text/x-ms-regedit", "text/x-ms-scf",
+    };
+    static const char *const probes[] = {   /* what libmagic gives text */
+        "text/x-probe", "message/rfc822", "application/json", "application/javascript",
+        "application/postscript", "application/pdf", "application/xml", "image/svg+xml",
+    };
+    char   *copy = mystrdup(banned_types ? banned_types : ""), *cp = copy, *word;
+    size_t  i;
+    int     risky = 0;
+
+    while (!risky && (word = strsep(&cp, ", \t\r\n")) != NULL) {
+        for (i = 0; *word && i < sizeof(seen) / sizeof(seen[0]); i++)
+            if (strcasecmp(word, seen[i]) == 0)
+                *word = 0;
+        for (i = 0; *word && i < sizeof(probes) / sizeof(probes[0]); i++)
+            if (fnmatch(word, probes[i], FNM_CASEFOLD) == 0
+                || strncasecmp(word, "text/", 5) == 0 || strncasecmp(word, "message/", 8) == 0)
+                risky = 1;
+    }
+    myfree(copy);
+    ft->text_fast = !risky;
 }
 
 /* filetype_classify - libmagic on the first bytes, then the checks */
@@ -234,6 +414,8 @@ static const char *filetype_classify(FILETYPE *ft, const FILETYPE_SRC *src)
 {
     const char *type;
 
+    if (ft->text_fast && filetype_plain_text(ft, src))
+        return FILETYPE_PLAIN;
     type = magic_buffer(ft->magic, src->buf,
                         src->len > FILETYPE_BYTES_MAX ? FILETYPE_BYTES_MAX : src->len);
     if (type == NULL || *type == 0) {

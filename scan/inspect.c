@@ -100,6 +100,7 @@ INSPECTOR *inspector_open(VBUF *err)
         filetype_close(ft);
         return NULL;
     }
+    filetype_text_fast(ft, var_banned_types);
     in = mymalloc(sizeof(*in));
     in->filetype = ft;
     in->avscan = av;
