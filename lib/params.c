@@ -32,6 +32,7 @@ char *var_daemon_user;
 char *var_error_action;
 char *var_log_file;
 long  var_max_trace_headers;
+long  var_memory_spool_limit;
 long  var_message_size_limit;
 char *var_milter_listen;
 char *var_milter_pid_file;
@@ -160,6 +161,8 @@ const CFG_PARAM config_params[] = {
      "append log lines to this file instead of syslog"},
     {"max_trace_headers", CFG_INT, "3", &var_max_trace_headers, 1, 1000,
      "defer a message that already carries this many of our X-Virus-Scanned headers (a loop)"},
+    {"memory_spool_limit", CFG_SIZE, "4m", &var_memory_spool_limit, 0, 268435456,
+     "in the smtpd and milter modes, messages up to this size stay in memory (0: always on disk)"},
     {"message_size_limit", CFG_SIZE, "52428800", &var_message_size_limit, 0, 0,
      "larger messages are not scanned and get oversize_action (0: no limit)"},
     {"metrics_file", CFG_STR, "", &var_metrics_file, 0, 0,

@@ -44,6 +44,7 @@ extern char *var_unchecked_action;
 extern char *var_error_action;
 extern char *var_oversize_action;
 extern char *var_rejected_action;         /* a command scanner rejects */
+extern long  var_memory_spool_limit;
 extern long  var_message_size_limit;
 extern char *var_milter_listen;            /* milter daemon sockets */
 extern char *var_milter_pid_file;

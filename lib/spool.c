@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "lib/msg.h"
+#include "lib/params.h"
 #include "lib/spool.h"
 
 #define SPOOL_TREE_DEPTH 64     /* deepest directory a sweep goes into */
@@ -105,10 +106,6 @@ int spool_create(const char *dir, VBUF *err)
     vbuf_sprintf(err, "cannot create spool file in %s: %s", dir, strerror(errno));
     return -1;
 }
-
-/* TODO: defined in lib/params.c ("memory_spool_limit", CFG_SIZE, "4m")
- * once the setting is there; this definition goes then */
-long    var_memory_spool_limit = 4L * 1024 * 1024;
 
 /* spool_create_mem - a memfd (no name on disk, made 0600), or
  * a disk spool file when memory is not to be used or fails */

@@ -29,10 +29,6 @@ int spool_dir_check(const char *dir, VBUF *err);
 /* spool_create - new anonymous read/write file in dir; -1 with why in err */
 int spool_create(const char *dir, VBUF *err);
 
-/* var_memory_spool_limit - bytes a transient spool file may hold in
- * memory; 0: always on disk (TODO: a setting in lib/params.c) */
-extern long var_memory_spool_limit;
-
 /* spool_create_mem - a transient file: in memory when the limit allows
  * and the kernel can, else spool_create(dir); -1 with why in err */
 int spool_create_mem(const char *dir, VBUF *err);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lib/msg.h"
+#include "lib/params.h"
 #include "lib/spool.h"
 #include "tests/unit/unittest.h"
 
