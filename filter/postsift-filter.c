@@ -51,9 +51,10 @@ DESCRIPTION
     binds smtpd_listen, loads the scanner once, drops to daemon_user and
     serves through smtpd_workers worker processes (see DAEMON below).
 
-    The bounds of an smtpd mode session: an envelope address of more than
-    512 bytes or with a control character is refused (501 5.1.7 for the
-    sender, 501 5.1.3 for a recipient); a message takes at most 1000
+    The bounds of an smtpd mode session: a command line is at most 2048
+    bytes (500 5.5.2 beyond), as in Postfix's smtpd, so an address that
+    fits on one is taken; an address with a control character is
+    refused (501 5.1.7 for the sender, 501 5.1.3 for a recipient); a message takes at most 1000
     recipients (452 4.5.3 for the others, which Postfix sends again in
     another transaction); the 20th protocol error ends the session (421
     4.7.0; see smtpd_junk_command_limit); smtpd_timeout and

@@ -70,7 +70,8 @@ volatile sig_atomic_t smtpd_shutdown;
 #define SMTPD_OBUF          65536       /* spool write buffer */
 #define SMTPD_ERROR_MAX     20          /* protocol errors per session */
 #define SMTPD_RCPT_MAX      1000        /* accepted recipients per message */
-#define SMTPD_ADDR_MAX      512         /* envelope address */
+#define SMTPD_ADDR_MAX      SMTPD_LINE_MAX  /* envelope address: whatever fits
+                                         * a command line, as in Postfix */
 #define SMTPD_XF_MAX        255         /* XFORWARD value (Postfix's bound) */
 #define SMTPD_ENVID_MAX     100         /* RFC 3461 */
 #define SMTPD_ORCPT_MAX     500         /* RFC 3461 */

@@ -782,6 +782,39 @@ static void test_relay(void)
                      "to=<rcpt@example.net>\n"), "log line end");
 }
 
+/* test_long_address - an address as long as a command line allows is
+ * relayed (Postfix accepted it: a 5xx here would become a bounce) */
+static void test_long_address(void)
+{
+    SESSION s;
+    RECORD  rec;
+    VBUF   *cmd = vbuf_alloc(2100), *addr = vbuf_alloc(2100);
+    size_t  i;
+
+    for (i = 0; i < 1900; i++)
+        vbuf_addch(addr, (char)('a' + i % 26));
+    vbuf_strcat(addr, "@example.net");
+    sess_open(&s, inspector, "long address");
+    vbuf_sprintf(cmd, "MAIL FROM:<%s>\r\n", vbuf_str(addr));
+    SEND(&s, vbuf_str(cmd));
+    expect(&s, "250 2.1.0", "MAIL with a 1912-byte address");
+    vbuf_sprintf(cmd, "RCPT TO:<%s>\r\n", vbuf_str(addr));
+    SEND(&s, vbuf_str(cmd));
+    expect(&s, "250 2.1.5", "RCPT with a 1912-byte address");
+    SEND(&s, "DATA\r\n");
+    expect(&s, "354 ", "DATA");
+    SEND(&s, "Subject: long\r\n\r\nhello\r\n.\r\n");
+    expect(&s, "250 2.0.0", "end of data relayed");
+    sess_quit(&s, "long address");
+    rec_load(&rec);
+    vbuf_sprintf(cmd, "RCPT TO:<%s>\n", vbuf_str(addr));
+    UT_CHECK(strstr(vbuf_str(rec.cmds), vbuf_str(cmd)) != NULL, "the address relayed whole");
+    UT_EQ_INT(rec.ndata, 1, "one message downstream");
+    rec_free(&rec);
+    vbuf_free(cmd);
+    vbuf_free(addr);
+}
+
 /* test_bytes - dot-stuffing and line ends, byte for byte */
 static void test_bytes(void)
 {
@@ -2119,6 +2152,7 @@ int     main(int argc, char **argv)
     test_protocol();
     test_errors();
     test_relay();
+    test_long_address();
     test_bytes();
     test_smuggling();
     test_long_line();
