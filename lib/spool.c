@@ -319,12 +319,40 @@ static int spool_empty_dir(int fd, const char *shown, int depth)
     return ret;
 }
 
+/* spool_sweep_open - the directory base_fd/name, ours and locked for
+ * good (its process is gone): its descriptor, or -1 to leave it be */
+static int spool_sweep_open(int base_fd, const char *name)
+{
+    struct stat before, fst, lst;
+    int     fd;
+
+    /* In a shared sticky directory (/dev/shm) another user's entry is
+     * not ours to judge: never opened (its lock never taken), never
+     * emptied. Checked before the open, and again on what was opened. */
+    if (fstatat(base_fd, name, &before, AT_SYMLINK_NOFOLLOW) < 0
+        || !S_ISDIR(before.st_mode) || before.st_uid != geteuid())
+        return -1;
+    fd = openat(base_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;                      /* gone, or not a directory */
+    /* A held lock is a live process: never touched. */
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0
+        || fstat(fd, &fst) < 0
+        || fst.st_dev != before.st_dev || fst.st_ino != before.st_ino
+        || fst.st_uid != geteuid()
+        || fstatat(base_fd, name, &lst, AT_SYMLINK_NOFOLLOW) < 0
+        || fst.st_dev != lst.st_dev || fst.st_ino != lst.st_ino) {
+        (void)close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* spool_sweep - remove the private directories of dead processes */
 int spool_sweep(const char *dir, const char *prefix)
 {
     DIR    *dp;
     struct dirent *de;
-    struct stat fst, lst;
     size_t  plen = strlen(prefix);
     int     base_fd, fd, dfd, count = 0;
 
@@ -339,17 +367,8 @@ int spool_sweep(const char *dir, const char *prefix)
     while ((de = readdir(dp)) != NULL) {
         if (strncmp(de->d_name, prefix, plen) != 0)
             continue;
-        fd = openat(base_fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-            continue;                   /* gone, or not a directory */
-        /* A held lock is a live process: never touched. */
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0
-            || fstat(fd, &fst) < 0
-            || fstatat(base_fd, de->d_name, &lst, AT_SYMLINK_NOFOLLOW) < 0
-            || fst.st_dev != lst.st_dev || fst.st_ino != lst.st_ino) {
-            (void)close(fd);
+        if ((fd = spool_sweep_open(base_fd, de->d_name)) < 0)
             continue;
-        }
         (void)spool_empty_dir(fd, de->d_name, 1);
         if (unlinkat(base_fd, de->d_name, AT_REMOVEDIR) == 0)
             count++;

@@ -71,8 +71,10 @@ off_t spool_size(int fd);
  * keep it open), or -1 with why in err */
 int spool_private_dir(const char *dir, const char *prefix, VBUF *path, VBUF *err);
 
-/* spool_sweep - remove every directory dir/PREFIX* whose lock is free,
- * with its contents, following no symlink; the number removed */
+/* spool_sweep - remove every directory dir/PREFIX* of our effective uid
+ * whose lock is free, with its contents, following no symlink (another
+ * user's is never opened: dir may be shared, like /dev/shm); the number
+ * removed */
 int spool_sweep(const char *dir, const char *prefix);
 
 /* spool_private_dir_remove - remove a directory of spool_private_dir()

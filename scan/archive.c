@@ -26,9 +26,20 @@
  * itself: a filter that would run an external program (libarchive built
  * without zlib, say) is left out, found out once per process (workers
  * are processes, not threads).
+ *
+ * libarchive itself is opened (scan/arclib.c) only when a part may be an
+ * archive: most parts are text, and a process that never meets an archive
+ * never loads it nor its own dependencies. archive_maybe() tells text
+ * that no reader or filter we enable could bid on: every format and
+ * compression we list needs a control byte somewhere (a magic number, a
+ * binary length or level, NUL padding), except the few whose headers can
+ * be plain ASCII: tar (an octal checksum at byte 148), cpio ("0707"), ar
+ * ("!<"), bzip2 ("BZh") and zstd ("(\265/\375"); those are looked for
+ * as loosely as possible. A part on disk is not read twice: it is given
+ * to libarchive. When libarchive cannot be loaded, the part is
+ * ARCHIVE_ERROR: the message is never passed unlisted for it.
  */
-#include <archive.h>
-#include <archive_entry.h>
+#include "scan/arclib.h"               /* <archive.h> and <archive_entry.h> */
 
 /* libarchive's status codes under names of ours: scan/archive.h gives
  * ARCHIVE_OK another meaning (see there). */
@@ -65,18 +76,18 @@ enum {
 /* The compression filters we use, probed once: 1 built in, 0 not usable. */
 typedef struct ARCHIVE_FILTER {
     const char *name;
-    int     (*enable) (struct archive *);
+    int     (**enable) (struct archive *);  /* in the table of arclib */
     int     usable;
 } ARCHIVE_FILTER;
 
 static ARCHIVE_FILTER archive_filters[] = {
-    {"gzip", archive_read_support_filter_gzip, -1},
-    {"bzip2", archive_read_support_filter_bzip2, -1},
-    {"xz", archive_read_support_filter_xz, -1},
-    {"lzma", archive_read_support_filter_lzma, -1},
-    {"lzip", archive_read_support_filter_lzip, -1},
-    {"zstd", archive_read_support_filter_zstd, -1},
-    {"compress", archive_read_support_filter_compress, -1},
+    {"gzip", &arclib.archive_read_support_filter_gzip, -1},
+    {"bzip2", &arclib.archive_read_support_filter_bzip2, -1},
+    {"xz", &arclib.archive_read_support_filter_xz, -1},
+    {"lzma", &arclib.archive_read_support_filter_lzma, -1},
+    {"lzip", &arclib.archive_read_support_filter_lzip, -1},
+    {"zstd", &arclib.archive_read_support_filter_zstd, -1},
+    {"compress", &arclib.archive_read_support_filter_compress, -1},
 };
 
 #define ARCHIVE_NFILTERS (sizeof(archive_filters) / sizeof(archive_filters[0]))
@@ -128,13 +139,13 @@ static void archive_filters_probe(void)
     if (archive_filters[0].usable >= 0)
         return;
     for (i = 0; i < ARCHIVE_NFILTERS; i++) {
-        if ((a = archive_read_new()) == NULL)
+        if ((a = arclib.archive_read_new()) == NULL)
             msg_fatal("libarchive: cannot allocate a reader");
-        archive_filters[i].usable = (archive_filters[i].enable(a) == LA_OK);
+        archive_filters[i].usable = ((*archive_filters[i].enable) (a) == LA_OK);
         if (!archive_filters[i].usable)
             msg_warn("libarchive cannot decode %s itself; %s-compressed archives are not listed",
                      archive_filters[i].name, archive_filters[i].name);
-        archive_read_free(a);
+        arclib.archive_read_free(a);
     }
 }
 
@@ -146,28 +157,28 @@ static struct archive *archive_reader(int raw_only)
     size_t  i;
 
     archive_filters_probe();
-    if ((a = archive_read_new()) == NULL)
+    if ((a = arclib.archive_read_new()) == NULL)
         msg_fatal("libarchive: cannot allocate a reader");
     for (i = 0; i < ARCHIVE_NFILTERS; i++)
         if (archive_filters[i].usable)
-            (void) archive_filters[i].enable(a);
+            (void) (*archive_filters[i].enable) (a);
     if (raw_only) {
-        (void) archive_read_support_format_raw(a);
+        (void) arclib.archive_read_support_format_raw(a);
         return (a);
     }
     /* A format libarchive lacks (xar without an XML library) just fails. */
-    (void) archive_read_support_format_zip(a);  /* streamable and seekable */
-    (void) archive_read_support_format_7zip(a);
-    (void) archive_read_support_format_rar(a);
-    (void) archive_read_support_format_rar5(a);
-    (void) archive_read_support_format_tar(a);  /* ustar, pax, GNU */
-    (void) archive_read_support_format_cpio(a);
-    (void) archive_read_support_format_cab(a);
-    (void) archive_read_support_format_lha(a);
-    (void) archive_read_support_format_ar(a);
-    (void) archive_read_support_format_xar(a);
-    (void) archive_read_support_format_iso9660(a);
-    (void) archive_read_support_format_raw(a);  /* see the top of this file */
+    (void) arclib.archive_read_support_format_zip(a);  /* streamable and seekable */
+    (void) arclib.archive_read_support_format_7zip(a);
+    (void) arclib.archive_read_support_format_rar(a);
+    (void) arclib.archive_read_support_format_rar5(a);
+    (void) arclib.archive_read_support_format_tar(a);  /* ustar, pax, GNU */
+    (void) arclib.archive_read_support_format_cpio(a);
+    (void) arclib.archive_read_support_format_cab(a);
+    (void) arclib.archive_read_support_format_lha(a);
+    (void) arclib.archive_read_support_format_ar(a);
+    (void) arclib.archive_read_support_format_xar(a);
+    (void) arclib.archive_read_support_format_iso9660(a);
+    (void) arclib.archive_read_support_format_raw(a);  /* see the top of this file */
     return (a);
 }
 
@@ -182,7 +193,7 @@ static la_ssize_t archive_fd_read(struct archive *a, void *ctx, const void **buf
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
         src->error = errno;
-        archive_set_error(a, errno, "read: %s", strerror(errno));
+        arclib.archive_set_error(a, errno, "read: %s", strerror(errno));
         return (-1);
     }
     src->pos += n;
@@ -239,14 +250,14 @@ static int archive_open(struct archive **ap, const unsigned char *data, size_t s
     struct archive *a = *ap = archive_reader(raw_only);
 
     if (data != NULL)
-        return (archive_read_open_memory(a, data, size));
+        return (arclib.archive_read_open_memory(a, data, size));
     src->pos = 0;
     src->error = 0;
-    archive_read_set_read_callback(a, archive_fd_read);
-    archive_read_set_seek_callback(a, archive_fd_seek);
-    archive_read_set_skip_callback(a, archive_fd_skip);
-    archive_read_set_callback_data(a, src);
-    return (archive_read_open1(a));
+    arclib.archive_read_set_read_callback(a, archive_fd_read);
+    arclib.archive_read_set_seek_callback(a, archive_fd_seek);
+    arclib.archive_read_set_skip_callback(a, archive_fd_skip);
+    arclib.archive_read_set_callback_data(a, src);
+    return (arclib.archive_read_open1(a));
 }
 
 /*
@@ -258,7 +269,7 @@ static int archive_open(struct archive **ap, const unsigned char *data, size_t s
  */
 static int archive_open_failed(struct archive *a)
 {
-    int     count = archive_filter_count(a);
+    int     count = arclib.archive_filter_count(a);
 
     return (count == 1 ? ARCHIVE_NONE : count == 0 ? ARCHIVE_UNCHECKED : ARCHIVE_OK);
 }
@@ -285,7 +296,7 @@ static void archive_unchecked(ARCHIVE_WALK *w, int depth, const char *reason,
 /* archive_error - libarchive's last error on a, never NULL */
 static const char *archive_error(struct archive *a)
 {
-    const char *err = archive_error_string(a);
+    const char *err = arclib.archive_error_string(a);
 
     return (err ? err : "unknown error");
 }
@@ -306,7 +317,7 @@ static int archive_data(ARCHIVE_WALK *w, struct archive *a, unsigned char *buf,
         want = len - *got;
         if (room < (long long) want)
             want = (size_t) room;
-        n = archive_read_data(a, buf + *got, want);
+        n = arclib.archive_read_data(a, buf + *got, want);
         if (n < 0)
             return (ARCHIVE_DATA_ERROR);
         if (n == 0)
@@ -350,20 +361,20 @@ static int archive_is_archive(const unsigned char *head, size_t len)
     if (len == 0)
         return (0);
     a = archive_reader(0);
-    if (archive_read_open_memory(a, head, len) < LA_WARN) {
+    if (arclib.archive_read_open_memory(a, head, len) < LA_WARN) {
         /* Compressed data cut short may fail already here. */
         yes = archive_open_failed(a) == ARCHIVE_UNCHECKED;
-    } else if ((status = archive_read_next_header(a, &entry)) == LA_EOF) {
+    } else if ((status = arclib.archive_read_next_header(a, &entry)) == LA_EOF) {
         /* Nothing in it (tar bids on zero blocks): nothing to list, unless
          * compressed (see archive_list). */
-        yes = archive_filter_count(a) > 1;
+        yes = arclib.archive_filter_count(a) > 1;
     } else if (status < LA_WARN) {
         /* A format bid (raw never fails): its header may lie past the head. */
         yes = !archive_is_exe(head, len);
     } else {
-        yes = archive_format(a) != ARCHIVE_FORMAT_RAW || archive_filter_count(a) > 1;
+        yes = arclib.archive_format(a) != ARCHIVE_FORMAT_RAW || arclib.archive_filter_count(a) > 1;
     }
-    archive_read_free(a);
+    arclib.archive_read_free(a);
     return (yes);
 }
 
@@ -446,8 +457,8 @@ static void archive_zip_check(ARCHIVE_WALK *w, struct archive *a, int depth,
                               const unsigned char *data, size_t size, ARCHIVE_FDSRC *src)
 {
     /* Under a compression filter the bytes at hand are not the zip's. */
-    if (w->stop == 0 && (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP
-        && archive_filter_count(a) <= 1 && !archive_zip_tail_ok(data, size, src))
+    if (w->stop == 0 && (arclib.archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP
+        && arclib.archive_filter_count(a) <= 1 && !archive_zip_tail_ok(data, size, src))
         archive_unchecked(w, depth, "corrupt archive", "zip without a central directory");
 }
 
@@ -496,7 +507,7 @@ static int archive_nested(ARCHIVE_WALK *w, struct archive *a, int depth, const c
             archive_unchecked(w, depth + 1, "corrupt archive", archive_error(child));
     } else if ((status = archive_list(w, child, depth + 1, name, archive_is_exe(buf, len)))
                == ARCHIVE_LIST_RAW) {
-        archive_read_free(child);
+        arclib.archive_read_free(child);
         if (archive_open(&child, buf, len, NULL, 1) < LA_WARN) {
             if (archive_open_failed(child) == ARCHIVE_UNCHECKED)
                 archive_unchecked(w, depth + 1, "corrupt archive", archive_error(child));
@@ -506,7 +517,7 @@ static int archive_nested(ARCHIVE_WALK *w, struct archive *a, int depth, const c
     } else if (status == ARCHIVE_OK) {
         archive_zip_check(w, child, depth + 1, buf, len, NULL);
     }
-    archive_read_free(child);
+    arclib.archive_read_free(child);
     vbuf_truncate(w->chain, mark);
     myfree(buf);
     return (0);
@@ -521,11 +532,11 @@ static int archive_next(ARCHIVE_WALK *w, struct archive *a, int depth, int first
     int     status;
 
     *entry = NULL;
-    status = archive_read_next_header(a, entry);
+    status = arclib.archive_read_next_header(a, entry);
     if (status == LA_EOF) {
         /* Zero blocks are an empty tar to libarchive; when compressed,
          * hiding the rest of the stream behind them is too easy. */
-        if (first && archive_format(a) != ARCHIVE_FORMAT_RAW && archive_filter_count(a) > 1)
+        if (first && arclib.archive_format(a) != ARCHIVE_FORMAT_RAW && arclib.archive_filter_count(a) > 1)
             *result = ARCHIVE_LIST_RAW;
         return (0);
     }
@@ -534,7 +545,7 @@ static int archive_next(ARCHIVE_WALK *w, struct archive *a, int depth, int first
     if (first && exe) {
         /* An archive signature inside a program, no archive. */
         *result = ARCHIVE_NONE;
-    } else if ((*entry && archive_entry_is_metadata_encrypted(*entry))
+    } else if ((*entry && arclib.archive_entry_is_metadata_encrypted(*entry))
                || strstr(archive_error(a), "ncrypt") != 0) {
         /* Names encrypted too (rar -hp, 7z -mhe): only the wording
          * differs, so libarchive's text may decide it. */
@@ -548,7 +559,7 @@ static int archive_next(ARCHIVE_WALK *w, struct archive *a, int depth, int first
 /* archive_member_kind - what a member is */
 static int archive_member_kind(struct archive_entry *entry)
 {
-    switch (archive_entry_filetype(entry)) {
+    switch (arclib.archive_entry_filetype(entry)) {
     case AE_IFDIR:
         return (ARCHIVE_MEMBER_DIR);
     case AE_IFLNK:
@@ -621,7 +632,7 @@ static int archive_member(ARCHIVE_WALK *w, struct archive *a, int depth,
     member.name = name ? name : "";
     member.container = vbuf_str(w->chain);
     member.depth = depth;
-    member.size = archive_entry_size_is_set(entry) ? (long long) archive_entry_size(entry) : -1;
+    member.size = arclib.archive_entry_size_is_set(entry) ? (long long) arclib.archive_entry_size(entry) : -1;
     member.kind = archive_member_kind(entry);
     if (member.kind != ARCHIVE_MEMBER_FILE) {
         member.size = -1;
@@ -629,7 +640,7 @@ static int archive_member(ARCHIVE_WALK *w, struct archive *a, int depth,
             w->stop = w->stopped = 1;
         return (0);
     }
-    if (archive_entry_is_encrypted(entry)) {
+    if (arclib.archive_entry_is_encrypted(entry)) {
         /* Name only; libarchive skips the content on the next header. */
         member.encrypted = 1;
         if (w->fn(&member, w->context) != 0) {
@@ -659,11 +670,11 @@ static int archive_list(ARCHIVE_WALK *w, struct archive *a, int depth, const cha
 
     head = mymalloc(ARCHIVE_SNIFF_MAX);
     while (w->stop == 0 && archive_next(w, a, depth, first, exe, &entry, &result)) {
-        name = archive_entry_pathname(entry);
+        name = arclib.archive_entry_pathname(entry);
         if (name == NULL)
-            name = archive_entry_pathname_utf8(entry);
-        if (archive_format(a) == ARCHIVE_FORMAT_RAW) {
-            if (first && archive_filter_count(a) <= 1) {
+            name = arclib.archive_entry_pathname_utf8(entry);
+        if (arclib.archive_format(a) == ARCHIVE_FORMAT_RAW) {
+            if (first && arclib.archive_filter_count(a) <= 1) {
                 result = ARCHIVE_NONE;
                 break;
             }
@@ -740,6 +751,58 @@ static int archive_walk_source(const unsigned char *data, size_t size, int fd,
     return (0);
 }
 
+#define ARCHIVE_TAR_SUM     148  /* offset of a tar header's checksum field */
+#define ARCHIVE_TAR_BLOCK   512
+
+/* archive_text_byte - a byte that text has and no binary header needs */
+static int archive_text_byte(unsigned char c)
+{
+    return (c >= 0x20 || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+            || c == 0x1b);              /* ESC: ISO-2022-JP mail */
+}
+
+/* archive_tar_sum_maybe - could data start a tar header: its checksum
+ * field holds octal digits and spaces only (a header must check out, and
+ * no digits reads as 0, which a block of text never sums to) */
+static int archive_tar_sum_maybe(const unsigned char *data, size_t size)
+{
+    const unsigned char *p;
+    int     digits = 0;
+
+    if (size < ARCHIVE_TAR_BLOCK)
+        return (0);
+    for (p = data + ARCHIVE_TAR_SUM; p < data + ARCHIVE_TAR_SUM + 8; p++) {
+        if (*p >= '0' && *p <= '7')
+            digits++;
+        else if (*p != ' ')
+            return (0);
+    }
+    return (digits > 0);
+}
+
+/* archive_maybe - might libarchive bid on data[0..size) (see the top of
+ * this file); 1 when in doubt */
+static int archive_maybe(const unsigned char *data, size_t size)
+{
+    static const struct {
+        const char *text;
+        size_t  len;
+    }       ascii[] = {
+        {"0707", 4}, {"!<", 2}, {"BZh", 3}, {"(\265/\375", 4},
+    };
+    size_t  i;
+
+    for (i = 0; i < sizeof(ascii) / sizeof(ascii[0]); i++)
+        if (size >= ascii[i].len && memcmp(data, ascii[i].text, ascii[i].len) == 0)
+            return (1);
+    if (archive_tar_sum_maybe(data, size))
+        return (1);
+    for (i = 0; i < size; i++)
+        if (!archive_text_byte(data[i]))
+            return (1);
+    return (0);
+}
+
 /* archive_walk_error - why the part could not be read, in why */
 static void archive_walk_error(VBUF *why, int error)
 {
@@ -759,6 +822,10 @@ int     archive_walk(const unsigned char *data, size_t size, int fd, const char 
     int     result;
 
     vbuf_reset(why);
+    if (data != NULL && !archive_maybe(data, size))
+        return (ARCHIVE_NONE);
+    if (arclib_load(why) < 0)
+        return (ARCHIVE_ERROR);
     archive_walk_init(&w, limits, fn, context, why);
     if (archive_walk_source(data, size, fd, &src, start, &startlen, why) < 0)
         return (ARCHIVE_UNCHECKED);
@@ -770,7 +837,7 @@ int     archive_walk(const unsigned char *data, size_t size, int fd, const char 
             vbuf_strcpy(why, "corrupt archive: ");
             ARCHIVE_SHOW_TEXT(why, archive_error(a), ARCHIVE_ERR_SHOW);
         }
-        archive_read_free(a);
+        arclib.archive_read_free(a);
         myfree(src.buf);
         return (result);
     }
@@ -783,14 +850,14 @@ int     archive_walk(const unsigned char *data, size_t size, int fd, const char 
     if (result == ARCHIVE_OK)
         archive_zip_check(&w, a, 1, data, size, &src);
     if (result == ARCHIVE_LIST_RAW) {
-        archive_read_free(a);
+        arclib.archive_read_free(a);
         if (archive_open(&a, data, size, &src, 1) < LA_WARN) {
             if (archive_open_failed(a) == ARCHIVE_UNCHECKED)
                 archive_unchecked(&w, 1, "corrupt archive", archive_error(a));
         } else
             result = archive_list(&w, a, 1, name, 0);
     }
-    archive_read_free(a);
+    arclib.archive_read_free(a);
     if (src.error && w.stopped == 0) {
         /* A read error of ours looks like a corrupt archive to libarchive. */
         w.unchecked = 1;

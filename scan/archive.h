@@ -86,6 +86,8 @@ typedef struct ARCHIVE_LIMITS {
 #define ARCHIVE_NONE        0   /* not an archive format we list */
 #define ARCHIVE_OK          1   /* every member listed */
 #define ARCHIVE_UNCHECKED   2   /* listed in part: why in the reason buffer */
+#define ARCHIVE_ERROR       3   /* not listed, our failure (libarchive cannot
+                                 * be loaded): why in the reason buffer */
 
 /* archive_walk - list the archive in data[0..size) (data != NULL) or in
  * fd from offset 0 (data == NULL; the offset is not used or changed);
@@ -97,7 +99,11 @@ typedef struct ARCHIVE_LIMITS {
  * member limit exceeded", "archive size limit exceeded", "archive nesting
  * limit exceeded", "cannot read the part: ERROR"; the chain of a nested
  * archive follows the reason in parentheses. why is emptied first. Stops
- * early, with ARCHIVE_OK, when the callback returns non-zero. */
+ * early, with ARCHIVE_OK, when the callback returns non-zero.
+ * ARCHIVE_ERROR, with why ("libarchive: cannot load ..."), when the part
+ * may be an archive but libarchive cannot be opened (scan/arclib.c): the
+ * caller must not pass the message unlisted (a temporary failure). A
+ * part in memory that is plain text never loads libarchive. */
 int archive_walk(const unsigned char *data, size_t size, int fd, const char *name,
                  const ARCHIVE_LIMITS *limits, ARCHIVE_FN fn, void *context, VBUF *why);
 

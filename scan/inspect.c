@@ -361,6 +361,13 @@ static void inspect_archive(INSPECT_STATE *st, const unsigned char *data, size_t
                                    vbuf_len(in->err) ? vbuf_str(in->err) : "unknown reason"));
         inspect_where(in->text, wh, 1);
         inspect_finding(st, VERDICT_UNCHECKED, vbuf_str(in->text), NULL);
+    } else if (rc == ARCHIVE_ERROR) {
+        /* Our failure, not the archive's: never passed, as unchecked may be. */
+        vbuf_strcpy(in->text, "archive scanner error");
+        inspect_where(in->text, wh, 1);
+        vbuf_sprintf_append(in->text, ": %s", vbuf_len(in->err) ? vbuf_str(in->err) : "unknown error");
+        msg_warn("%s", vbuf_str(in->text));
+        inspect_finding(st, VERDICT_ERROR, vbuf_str(in->text), NULL);
     }
 }
 

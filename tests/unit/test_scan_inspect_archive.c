@@ -10,12 +10,15 @@
  * scan/archive.c does (which has its own tests): text starting with
  * "FAKEARC\n", then one member a line, "container|name|head", where a
  * head of "ELF" stands for an ELF header, or "!reason" to end the listing
- * unchecked.
+ * unchecked, or "?reason" to end it as our own failure (ARCHIVE_ERROR:
+ * libarchive cannot be loaded), which must be a scanner error, deferred
+ * whatever unchecked_action says, never a pass.
  */
 #include <glib.h>
 
 #include "scan/archive.h"
 #include "scan/inspect.h"
+#include "scan/verdict.h"
 #include "lib/config.h"
 #include "lib/msg.h"
 #include "lib/mymalloc.h"
@@ -77,6 +80,11 @@ int archive_walk(const unsigned char *data, size_t size, int fd, const char *nam
         if (*line == '!') {
             vbuf_strcpy(why, line + 1);
             rc = ARCHIVE_UNCHECKED;
+            break;
+        }
+        if (*line == '?') {
+            vbuf_strcpy(why, line + 1);
+            rc = ARCHIVE_ERROR;
             break;
         }
         if ((f2 = strchr(line, '|')) == NULL || (f3 = strchr(f2 + 1, '|')) == NULL)
@@ -163,6 +171,14 @@ static void test_members(void)
 
     m = part("docs.zip", "FAKEARC\ndocs.zip|readme.txt|hello\ndocs.zip|photo.jpg|jpeg\n");
     expect("clean archive", m, VERDICT_CLEAN, NULL);
+    g_free(m);
+
+    m = part("docs.zip", "FAKEARC\n?libarchive: cannot load libarchive.so.13: gone\n");
+    expect("libarchive not loadable: a scanner error", m, VERDICT_ERROR,
+           "archive scanner error in part 2 \"docs.zip\": libarchive: cannot load libarchive.so.13");
+    UT_EQ_INT(action_for(VERDICT_ERROR), ACTION_DEFER, "a scanner error is deferred");
+    UT_CHECK(action_for(VERDICT_ERROR) != action_for(VERDICT_UNCHECKED),
+             "an error is not handled as unchecked (unchecked_action)");
     g_free(m);
 }
 
